@@ -1,0 +1,6 @@
+#include "log.h"
+int main(int argc, char **argv)
+{
+        log_info("hello");
+        return 0;
+}
