@@ -25,7 +25,7 @@ static char *journal_fields[MAX_JOURNAL_FIELDS];
 static size_t n_journal_fields;
 
 static const char *const level_names[] = {
-        [LOG_EMERG] = "emerg", [LOG_ALERT] = "alert",   [LOG_CRIT] = "crit",  [LOG_ERR] = "error",
+        [LOG_EMERG] = "emerg",     [LOG_ALERT] = "alert",   [LOG_CRIT] = "crit", [LOG_ERR] = "error",
         [LOG_WARNING] = "warning", [LOG_NOTICE] = "notice", [LOG_INFO] = "info", [LOG_DEBUG] = "debug",
 };
 
@@ -187,11 +187,12 @@ static void format_timestamp(char *buf, size_t size)
                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
 }
 
-static void write_journal(int level, int error, const char *file, int line, const char *func, const char *msg)
+static void write_journal(int level, int error, const char *file, int line, const char *func,
+                          const char *msg)
 {
         struct iovec iov[8 + MAX_JOURNAL_FIELDS];
-        char prio[32], code_file[256], code_line[32], code_func[128], errno_field[32], ident[] =
-                "SYSLOG_IDENTIFIER=linuxguard";
+        char prio[32], code_file[256], code_line[32], code_func[128], errno_field[32],
+                ident[] = "SYSLOG_IDENTIFIER=linuxguard";
         _cleanup_free_ char *message = NULL;
         size_t n = 0;
 
@@ -201,18 +202,18 @@ static void write_journal(int level, int error, const char *file, int line, cons
         snprintf(code_file, sizeof(code_file), "CODE_FILE=%s", file);
         snprintf(code_line, sizeof(code_line), "CODE_LINE=%i", line);
         snprintf(code_func, sizeof(code_func), "CODE_FUNC=%s", func);
-        iov[n++] = (struct iovec){ message, strlen(message) };
-        iov[n++] = (struct iovec){ prio, strlen(prio) };
-        iov[n++] = (struct iovec){ ident, strlen(ident) };
-        iov[n++] = (struct iovec){ code_file, strlen(code_file) };
-        iov[n++] = (struct iovec){ code_line, strlen(code_line) };
-        iov[n++] = (struct iovec){ code_func, strlen(code_func) };
+        iov[n++] = (struct iovec){message, strlen(message)};
+        iov[n++] = (struct iovec){prio, strlen(prio)};
+        iov[n++] = (struct iovec){ident, strlen(ident)};
+        iov[n++] = (struct iovec){code_file, strlen(code_file)};
+        iov[n++] = (struct iovec){code_line, strlen(code_line)};
+        iov[n++] = (struct iovec){code_func, strlen(code_func)};
         if (error != 0) {
                 snprintf(errno_field, sizeof(errno_field), "ERRNO=%i", abs(error));
-                iov[n++] = (struct iovec){ errno_field, strlen(errno_field) };
+                iov[n++] = (struct iovec){errno_field, strlen(errno_field)};
         }
         for (size_t i = 0; i < n_journal_fields; i++)
-                iov[n++] = (struct iovec){ journal_fields[i], strlen(journal_fields[i]) };
+                iov[n++] = (struct iovec){journal_fields[i], strlen(journal_fields[i])};
         (void)sd_journal_sendv(iov, (int)n);
 }
 

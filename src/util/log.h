@@ -14,8 +14,8 @@ typedef enum LogFormat {
 } LogFormat;
 
 typedef enum LogTarget {
-        LOG_TARGET_STDERR,  /* always stderr, as a container runtime expects */
-        LOG_TARGET_AUTO,    /* the journal when stderr is connected to it ($JOURNAL_STREAM), else stderr */
+        LOG_TARGET_STDERR, /* always stderr, as a container runtime expects */
+        LOG_TARGET_AUTO,   /* the journal when stderr is connected to it ($JOURNAL_STREAM), else stderr */
 } LogTarget;
 
 void log_set_max_level(int level);
@@ -43,20 +43,20 @@ const char *log_format_to_string(LogFormat f);
 int log_internal(int level, int error, const char *file, int line, const char *func, const char *format, ...)
         _printf_(6, 7);
 
-#define log_full_errno(level, error, ...)                                                                      \
-        ({                                                                                                     \
-                int _level_ = (level), _e_ = (error);                                                          \
-                _level_ <= log_get_max_level()                                                                 \
-                        ? log_internal(_level_, _e_, __FILE__, __LINE__, __func__, __VA_ARGS__)                \
-                        : -abs(_e_);                                                                           \
+#define log_full_errno(level, error, ...)                                                       \
+        ({                                                                                      \
+                int _level_ = (level), _e_ = (error);                                           \
+                _level_ <= log_get_max_level()                                                  \
+                        ? log_internal(_level_, _e_, __FILE__, __LINE__, __func__, __VA_ARGS__) \
+                        : -abs(_e_);                                                            \
         })
-#define log_full(level, ...) (void)log_full_errno(level, 0, __VA_ARGS__)
+#define log_full(level, ...)      (void)log_full_errno(level, 0, __VA_ARGS__)
 
-#define log_debug(...)   log_full(LOG_DEBUG, __VA_ARGS__)
-#define log_info(...)    log_full(LOG_INFO, __VA_ARGS__)
-#define log_notice(...)  log_full(LOG_NOTICE, __VA_ARGS__)
-#define log_warning(...) log_full(LOG_WARNING, __VA_ARGS__)
-#define log_error(...)   log_full(LOG_ERR, __VA_ARGS__)
+#define log_debug(...)            log_full(LOG_DEBUG, __VA_ARGS__)
+#define log_info(...)             log_full(LOG_INFO, __VA_ARGS__)
+#define log_notice(...)           log_full(LOG_NOTICE, __VA_ARGS__)
+#define log_warning(...)          log_full(LOG_WARNING, __VA_ARGS__)
+#define log_error(...)            log_full(LOG_ERR, __VA_ARGS__)
 
 #define log_debug_errno(e, ...)   log_full_errno(LOG_DEBUG, e, __VA_ARGS__)
 #define log_info_errno(e, ...)    log_full_errno(LOG_INFO, e, __VA_ARGS__)
@@ -64,4 +64,4 @@ int log_internal(int level, int error, const char *file, int line, const char *f
 #define log_warning_errno(e, ...) log_full_errno(LOG_WARNING, e, __VA_ARGS__)
 #define log_error_errno(e, ...)   log_full_errno(LOG_ERR, e, __VA_ARGS__)
 
-#define log_oom() log_error_errno(ENOMEM, "Out of memory.")
+#define log_oom()                 log_error_errno(ENOMEM, "Out of memory.")

@@ -9,42 +9,42 @@
 #include <string.h>
 #include <unistd.h>
 
-#define _cleanup_(f)       __attribute__((cleanup(f)))
-#define _unused_           __attribute__((unused))
-#define _noreturn_         __attribute__((noreturn))
-#define _printf_(a, b)     __attribute__((format(printf, a, b)))
-#define _pure_             __attribute__((pure))
-#define _warn_unused_      __attribute__((warn_unused_result))
-#define _likely_(x)        (__builtin_expect(!!(x), 1))
-#define _unlikely_(x)      (__builtin_expect(!!(x), 0))
+#define _cleanup_(f)               __attribute__((cleanup(f)))
+#define _unused_                   __attribute__((unused))
+#define _noreturn_                 __attribute__((noreturn))
+#define _printf_(a, b)             __attribute__((format(printf, a, b)))
+#define _pure_                     __attribute__((pure))
+#define _warn_unused_              __attribute__((warn_unused_result))
+#define _likely_(x)                (__builtin_expect(!!(x), 1))
+#define _unlikely_(x)              (__builtin_expect(!!(x), 0))
 
-#define ELEMENTSOF(x)      (sizeof(x) / sizeof((x)[0]))
+#define ELEMENTSOF(x)              (sizeof(x) / sizeof((x)[0]))
 #define FOREACH_ARRAY(i, array, n) for (typeof(&*(array)) i = (array); i && i < (array) + (n); i++)
 
 /* Hand ownership out of a _cleanup_ variable. */
-#define TAKE_GENERIC(var, type, nullvalue)                                                                     \
-        ({                                                                                                     \
-                type *_pvar_ = &(var);                                                                         \
-                type _var_ = *_pvar_;                                                                          \
-                type _nullvalue_ = nullvalue;                                                                  \
-                *_pvar_ = _nullvalue_;                                                                         \
-                _var_;                                                                                         \
+#define TAKE_GENERIC(var, type, nullvalue)    \
+        ({                                    \
+                type *_pvar_ = &(var);        \
+                type _var_ = *_pvar_;         \
+                type _nullvalue_ = nullvalue; \
+                *_pvar_ = _nullvalue_;        \
+                _var_;                        \
         })
 #define TAKE_PTR(ptr) TAKE_GENERIC(ptr, typeof(ptr), NULL)
 #define TAKE_FD(fd)   TAKE_GENERIC(fd, int, -EBADF)
 
 /* Declares a NULL-tolerant cleanup wrapper `func##p(type *p)` for `func(type)`. */
-#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func)                                                                \
-        static inline void func##p(type *p)                                                                    \
-        {                                                                                                      \
-                if (*p)                                                                                        \
-                        *p = func(*p);                                                                         \
+#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func) \
+        static inline void func##p(type *p)     \
+        {                                       \
+                if (*p)                         \
+                        *p = func(*p);          \
         }
-#define DEFINE_TRIVIAL_CLEANUP_FUNC_VOID(type, func)                                                           \
-        static inline void func##p(type *p)                                                                    \
-        {                                                                                                      \
-                if (*p)                                                                                        \
-                        func(*p);                                                                              \
+#define DEFINE_TRIVIAL_CLEANUP_FUNC_VOID(type, func) \
+        static inline void func##p(type *p)          \
+        {                                            \
+                if (*p)                              \
+                        func(*p);                    \
         }
 
 static inline void *mfree(void *p)
@@ -141,8 +141,8 @@ static inline int negative_errno(void)
 {
         return errno > 0 ? -errno : -EIO;
 }
-#define RET_NERRNO(expr)                                                                                       \
-        ({                                                                                                     \
-                int _r_ = (expr);                                                                              \
-                _r_ < 0 ? negative_errno() : _r_;                                                              \
+#define RET_NERRNO(expr)                          \
+        ({                                        \
+                int _r_ = (expr);                 \
+                _r_ < 0 ? negative_errno() : _r_; \
         })

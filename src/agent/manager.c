@@ -1,0 +1,168 @@
+/* The manager.
+ *
+ * Signals, timers and (later) ring buffers and HTTP transfers are all sd-event sources owned here, so
+ * shutdown is one place: sd_event_exit() from a signal handler, then manager_free() closes every source
+ * and wipes what must not outlive the process. */
+
+#include "manager.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+
+#include "config.h"
+#include "exit-status.h"
+#include "log.h"
+
+static int on_exit_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+        Manager *m = userdata;
+
+        log_info("Received SIG%s, shutting down.", sigabbrev_np((int)si->ssi_signo));
+        return sd_event_exit(m->event, 128 + (int)si->ssi_signo);
+}
+
+static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+        Manager *m = userdata;
+        int r;
+
+        r = output_reopen(m->output);
+        if (r < 0)
+                log_warning_errno(r, "Failed to reopen output %s, keeping the old one: %m",
+                                  output_describe(m->output));
+        else
+                log_info("Reopened output %s.", output_describe(m->output));
+        return 0;
+}
+
+static int write_heartbeat(Manager *m)
+{
+        char line[512];
+        usec_t t = now(CLOCK_REALTIME), mono = now(CLOCK_MONOTONIC);
+        int n;
+
+        n = snprintf(line, sizeof(line),
+                     "{\"type\":\"heartbeat\",\"time\":%llu,\"sequence\":%llu,\"mode\":\"%s\","
+                     "\"uptime_s\":%llu,\"version\":\"%s\"}\n",
+                     (unsigned long long)(t / USEC_PER_MSEC), (unsigned long long)++m->heartbeat_sequence,
+                     agent_mode_to_string(m->config->profile.mode),
+                     (unsigned long long)((mono - m->start_usec) / USEC_PER_SEC), PACKAGE_VERSION);
+        if (n < 0 || (size_t)n >= sizeof(line))
+                return -ENOBUFS;
+        int r = output_write(m->output, line, (size_t)n);
+        if (r >= 0)
+                r = output_flush(m->output);
+        return r;
+}
+
+static int on_heartbeat(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        Manager *m = userdata;
+        int r;
+
+        r = write_heartbeat(m);
+        if (r < 0)
+                log_warning_errno(r, "Failed to write heartbeat to %s, ignoring: %m",
+                                  output_describe(m->output));
+        r = sd_event_source_set_time(s, usec + m->heartbeat_interval_usec);
+        if (r < 0)
+                return log_error_errno(r, "Failed to rearm heartbeat timer: %m");
+        return sd_event_source_set_enabled(s, SD_EVENT_ON);
+}
+
+int manager_new(Manager **ret, AgentConfig *config)
+{
+        _cleanup_(manager_freep) Manager *m = NULL;
+        int r;
+
+        m = calloc(1, sizeof(*m));
+        if (!m)
+                return -ENOMEM;
+        m->config = config;
+        m->start_usec = now(CLOCK_MONOTONIC);
+        m->heartbeat_interval_usec =
+                settings_uint(&config->settings, SETTING_HEARTBEAT_INTERVAL) * USEC_PER_SEC;
+        if (gethostname(m->hostname, sizeof(m->hostname) - 1) < 0)
+                snprintf(m->hostname, sizeof(m->hostname), "localhost");
+
+        r = sd_event_default(&m->event);
+        if (r < 0)
+                return r;
+
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+static int add_signal(Manager *m, sd_event_source **s, int sig, sd_event_signal_handler_t cb,
+                      const char *desc)
+{
+        int r = sd_event_add_signal(m->event, s, sig, cb, m);
+        if (r < 0)
+                return r;
+        return sd_event_source_set_description(*s, desc);
+}
+
+int manager_start(Manager *m)
+{
+        sigset_t mask;
+        int r;
+
+        /* sd-event takes signals through a signalfd: they must be blocked first. */
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+                return -errno;
+
+        r = add_signal(m, &m->sigterm_source, SIGTERM, on_exit_signal, "signal-sigterm");
+        if (r < 0)
+                return r;
+        r = add_signal(m, &m->sigint_source, SIGINT, on_exit_signal, "signal-sigint");
+        if (r < 0)
+                return r;
+        r = add_signal(m, &m->sighup_source, SIGHUP, on_sighup, "signal-sighup");
+        if (r < 0)
+                return r;
+
+        r = output_open(settings_str(&m->config->settings, SETTING_OUTPUT), &m->output);
+        if (r < 0)
+                return r;
+        if (output_kind(m->output) == OUTPUT_API)
+                log_notice("Output 'api' is not available yet in this build; writing to stdout instead.");
+
+        r = sd_event_add_time_relative(m->event, &m->heartbeat_source, CLOCK_MONOTONIC,
+                                       m->heartbeat_interval_usec, USEC_PER_SEC / 10, on_heartbeat, m);
+        if (r < 0)
+                return r;
+        r = sd_event_source_set_description(m->heartbeat_source, "heartbeat-timer");
+        if (r < 0)
+                return r;
+
+        return 0;
+}
+
+int manager_run(Manager *m)
+{
+        int r;
+
+        r = sd_event_loop(m->event);
+        if (r < 0)
+                return log_error_errno(r, "Event loop failed: %m");
+        return r;
+}
+
+Manager *manager_free(Manager *m)
+{
+        if (!m)
+                return NULL;
+        sd_event_source_disable_unref(m->heartbeat_source);
+        sd_event_source_disable_unref(m->sighup_source);
+        sd_event_source_disable_unref(m->sigint_source);
+        sd_event_source_disable_unref(m->sigterm_source);
+        output_free(m->output);
+        sd_event_unref(m->event);
+        free(m);
+        return NULL;
+}

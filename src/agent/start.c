@@ -1,0 +1,155 @@
+/* `linuxguard start`: resolve everything, then run the agent. Reads as the script of its steps. */
+
+#include "start.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <systemd/sd-id128.h>
+
+#include "agent-config.h"
+#include "cli.h"
+#include "config-file.h"
+#include "config.h"
+#include "environ-util.h"
+#include "exit-status.h"
+#include "log.h"
+#include "manager.h"
+
+extern char **environ;
+
+#define LINUXGUARD_APP_ID SD_ID128_MAKE(cf, c8, d5, 30, 48, 40, 4c, 6e, 9c, ab, 80, 5b, fe, d4, 39, 64)
+
+static void start_help(void)
+{
+        printf("Usage: linuxguard start [OPTIONS]\n\n"
+               "Run the agent. Settings resolve as flag > environment > config file > default.\n"
+               "Ephemeral (container) mode is selected by --ephemeral, a non-empty enrolment token, "
+               "running\n"
+               "as PID 1, or the internal LINUXGUARD_PID1_CHILD sentinel; otherwise host mode.\n\n"
+               "Options:\n");
+        cli_print_start_options(stdout);
+}
+
+static void usage_error(const char *msg)
+{
+        fprintf(stderr, "linuxguard start: %s\n", msg);
+}
+
+/* The app-specific machine id: stable per host, useless for correlating hosts across products. */
+static char *machine_id(void)
+{
+        sd_id128_t id;
+        char *s;
+
+        if (sd_id128_get_machine_app_specific(LINUXGUARD_APP_ID, &id) < 0)
+                return NULL;
+        s = malloc(SD_ID128_STRING_MAX);
+        return s ? sd_id128_to_string(id, s) : NULL;
+}
+
+static int load_layers(StartArgs *args, Settings *env, Settings *file, bool *ret_found, char *error,
+                       size_t error_size)
+{
+        const char *path;
+        bool explicit_path;
+        int r;
+
+        r = settings_from_env(environ, env, error, error_size);
+        /* Read once, then gone: neither our environ nor /proc/PID/environ keeps the token. */
+        environ_scrub("LINUXGUARD_ENROLL_TOKEN");
+        if (r < 0)
+                return r;
+
+        path = settings_str(&args->flags, SETTING_CONFIG);
+        explicit_path = path;
+        path = path ?: DEFAULT_CONFIG_FILE;
+        r = config_file_load(path, explicit_path, file, error, error_size);
+        *ret_found = r >= 0 && access(path, F_OK) >= 0;
+        return r;
+}
+
+static void setup_logging(const AgentConfig *c)
+{
+        log_set_max_level(log_level_from_string(settings_str(&c->settings, SETTING_LOG_LEVEL)));
+        log_set_format(log_format_from_string(settings_str(&c->settings, SETTING_LOG_FORMAT)));
+        log_set_target(c->profile.log_to_journal ? LOG_TARGET_AUTO : LOG_TARGET_STDERR);
+        (void)log_register_secret(settings_str(&c->settings, SETTING_ENROLL_TOKEN));
+        (void)log_add_journal_field(c->profile.mode == MODE_EPHEMERAL ? "LINUXGUARD_MODE=ephemeral"
+                                                                      : "LINUXGUARD_MODE=host");
+}
+
+static int run_agent(AgentConfig *config)
+{
+        _cleanup_(manager_freep) Manager *m = NULL;
+        int r;
+
+        r = manager_new(&m, config);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up the event loop: %m");
+        r = manager_start(m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to start the agent: %m");
+
+        log_info("linuxguard %s started in %s mode, output %s.", PACKAGE_VERSION,
+                 agent_mode_to_string(config->profile.mode), output_describe(m->output));
+        return manager_run(m);
+}
+
+int run_start(int argc, char **argv)
+{
+        _cleanup_(start_args_done) StartArgs args = {};
+        _cleanup_(settings_done) Settings env = {}, file = {};
+        _cleanup_(agent_config_done) AgentConfig config = {};
+        _cleanup_free_ char *mid = NULL;
+        ResolveInputs in;
+        char error[1024];
+        bool found = false;
+        int r;
+
+        r = start_args_parse(argc, argv, &args, error, sizeof(error));
+        if (r == -ENOMEM)
+                return log_oom(), EXIT_RUNTIME;
+        if (r < 0)
+                return usage_error(error), EXIT_USAGE;
+        if (args.help)
+                return start_help(), EXIT_OK;
+
+        r = load_layers(&args, &env, &file, &found, error, sizeof(error));
+        if (r == -ENOMEM)
+                return log_oom(), EXIT_RUNTIME;
+        if (r < 0)
+                return log_error("%s", error), EXIT_USAGE;
+
+        mid = machine_id();
+        in = (ResolveInputs){
+                .flags = &args.flags,
+                .env = &env,
+                .file = &file,
+                .config_file_found = found,
+                .pid1_sentinel = getenv(PID1_SENTINEL_ENV),
+                .pid = getpid(),
+                .ppid = getppid(),
+                .machine_id = mid,
+        };
+        r = agent_config_resolve(&in, &config, error, sizeof(error));
+        if (r == -ENOMEM)
+                return log_oom(), EXIT_RUNTIME;
+        if (r < 0)
+                return log_error("%s", error), EXIT_USAGE;
+
+        setup_logging(&config);
+        if (settings_str(&args.flags, SETTING_ENROLL_TOKEN))
+                log_warning("The enrolment token was given with --enroll-token and was visible in "
+                            "/proc/%d/cmdline until now; pass it in LINUXGUARD_ENROLL_TOKEN instead.",
+                            (int)getpid());
+        if (config.profile.sentinel_misuse)
+                log_warning("%s is set but the parent process is not PID 1. It is internal to linuxguard's "
+                            "init shim; operators must not set it. Treating it as an ephemeral trigger.",
+                            PID1_SENTINEL_ENV);
+
+        if (args.dry_run)
+                return agent_config_print(&config, stdout), EXIT_OK;
+
+        r = run_agent(&config);
+        return r < 0 ? EXIT_RUNTIME : r;
+}

@@ -1,0 +1,4 @@
+#pragma once
+/* `linuxguard start`. */
+
+int run_start(int argc, char **argv);

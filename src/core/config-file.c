@@ -1,0 +1,194 @@
+/* Config file loading.
+ *
+ * libconfig does the syntax; we walk the resulting tree and accept only keys that the settings table
+ * knows, with the right type and range, so a typo is refused at start instead of silently ignored. */
+
+#include "config-file.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <libconfig.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "macro.h"
+
+static void config_destroyp(config_t **c)
+{
+        if (*c)
+                config_destroy(*c);
+}
+
+static const char *type_name(int type)
+{
+        switch (type) {
+        case CONFIG_TYPE_GROUP:
+                return "a group";
+        case CONFIG_TYPE_INT:
+        case CONFIG_TYPE_INT64:
+                return "an integer";
+        case CONFIG_TYPE_FLOAT:
+                return "a float";
+        case CONFIG_TYPE_STRING:
+                return "a string";
+        case CONFIG_TYPE_BOOL:
+                return "a boolean";
+        case CONFIG_TYPE_ARRAY:
+                return "an array";
+        case CONFIG_TYPE_LIST:
+                return "a list";
+        default:
+                return "an unknown type";
+        }
+}
+
+static int lookup_key(const char *key)
+{
+        for (size_t i = 0; i < _SETTING_MAX; i++)
+                if (setting_table[i].key && streq(setting_table[i].key, key))
+                        return (int)i;
+        return -ENOENT;
+}
+
+static bool is_group_prefix(const char *prefix)
+{
+        size_t l = strlen(prefix);
+        for (size_t i = 0; i < _SETTING_MAX; i++)
+                if (setting_table[i].key && strncmp(setting_table[i].key, prefix, l) == 0 &&
+                    setting_table[i].key[l] == '.')
+                        return true;
+        return false;
+}
+
+#define fail(name, line, ...)                                                             \
+        ({                                                                                \
+                int _n_ = snprintf(error, error_size, "%s:%u: ", name, (unsigned)(line)); \
+                if (_n_ >= 0 && (size_t)_n_ < error_size)                                 \
+                        snprintf(error + _n_, error_size - (size_t)_n_, __VA_ARGS__);     \
+                -EINVAL;                                                                  \
+        })
+
+static int load_leaf(const char *name, const config_setting_t *st, const char *key, Settings *ret,
+                     char *error, size_t error_size)
+{
+        unsigned line = config_setting_source_line(st);
+        int type = config_setting_type(st), id = lookup_key(key), r;
+        const SettingInfo *info;
+        char buf[32];
+        const char *value;
+
+        if (id < 0)
+                return fail(name, line, "unknown key \"%s\"", key);
+        info = setting_info(id);
+
+        switch (info->type) {
+        case SETTING_STRING:
+                if (type != CONFIG_TYPE_STRING)
+                        return fail(name, line, "%s: expected a string (%s), got %s", key, info->accepts,
+                                    type_name(type));
+                value = config_setting_get_string(st);
+                break;
+        case SETTING_BOOL:
+                if (type != CONFIG_TYPE_BOOL)
+                        return fail(name, line, "%s: expected a boolean (true or false), got %s", key,
+                                    type_name(type));
+                value = config_setting_get_bool(st) ? "true" : "false";
+                break;
+        case SETTING_UINT: {
+                long long v;
+                if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64)
+                        return fail(name, line, "%s: expected an integer (%s), got %s", key, info->accepts,
+                                    type_name(type));
+                v = config_setting_get_int64(st);
+                if (v < 0 || (uint64_t)v < info->min || (uint64_t)v > info->max)
+                        return fail(name, line, "%s: %lld is out of range (%s)", key, v, info->accepts);
+                snprintf(buf, sizeof(buf), "%lld", v);
+                value = buf;
+                break;
+        }
+        default:
+                return -EINVAL;
+        }
+
+        r = setting_parse(id, value, SOURCE_FILE, &ret->v[id]);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return fail(name, line, "%s: invalid value \"%s\" (accepts %s)", key, value, info->accepts);
+        ret->v[id].line = line;
+        return 0;
+}
+
+static int load_group(const char *name, const config_setting_t *group, const char *prefix, Settings *ret,
+                      char *error, size_t error_size)
+{
+        int n = config_setting_length(group), r;
+
+        for (int i = 0; i < n; i++) {
+                const config_setting_t *st = config_setting_get_elem(group, (unsigned)i);
+                _cleanup_free_ char *key = NULL;
+
+                if (asprintf(&key, "%s%s", prefix, config_setting_name(st)) < 0)
+                        return -ENOMEM;
+
+                if (config_setting_type(st) == CONFIG_TYPE_GROUP) {
+                        _cleanup_free_ char *sub = NULL;
+                        if (!is_group_prefix(key))
+                                return fail(name, config_setting_source_line(st), "unknown key \"%s\"", key);
+                        if (asprintf(&sub, "%s.", key) < 0)
+                                return -ENOMEM;
+                        r = load_group(name, st, sub, ret, error, error_size);
+                } else
+                        r = load_leaf(name, st, key, ret, error, error_size);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int parse_config(const char *name, config_t *c, int read_ok, Settings *ret, char *error,
+                        size_t error_size)
+{
+        if (read_ok != CONFIG_TRUE)
+                return fail(name, config_error_line(c), "%s", config_error_text(c));
+        return load_group(name, config_root_setting(c), "", ret, error, error_size);
+}
+
+int config_file_parse_string(const char *name, const char *text, Settings *ret, char *error,
+                             size_t error_size)
+{
+        config_t c;
+        _cleanup_(config_destroyp) config_t *cp = &c;
+
+        config_init(&c);
+        return parse_config(name, &c, config_read_string(&c, text), ret, error, error_size);
+}
+
+int config_file_load(const char *path, bool required, Settings *ret, char *error, size_t error_size)
+{
+        _cleanup_fclose_ FILE *f = NULL;
+        config_t c;
+        _cleanup_(config_destroyp) config_t *cp = NULL;
+        struct stat st;
+
+        f = fopen(path, "re");
+        if (!f) {
+                int r = -errno;
+                if (r == -ENOENT && !required)
+                        return 0;
+                snprintf(error, error_size, "%s: cannot open: %s", path, strerror(-r));
+                return r;
+        }
+        if (fstat(fileno(f), &st) < 0)
+                return -errno;
+        /* Whoever can write the config can point the agent at another API: refuse that. */
+        if (st.st_mode & S_IWOTH) {
+                snprintf(error, error_size, "%s: refusing a world-writable config file (fix: chmod o-w %s)",
+                         path, path);
+                return -EPERM;
+        }
+
+        config_init(&c);
+        cp = &c;
+        return parse_config(path, &c, config_read(&c, f), ret, error, error_size);
+}

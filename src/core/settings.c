@@ -1,0 +1,364 @@
+/* The settings table and the value parsers. Pure: no I/O, the environment is passed in. */
+
+#include "settings.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "config.h"
+#include "log.h"
+#include "macro.h"
+
+#define BOOL_ACCEPTS "1/0, true/false, yes/no, on/off"
+
+static int validate_output(const char *v)
+{
+        _cleanup_free_ char *path = NULL;
+        return parse_output(v, &path);
+}
+
+static int validate_log_level(const char *v)
+{
+        int l = log_level_from_string(v);
+        return l < 0 || l < LOG_ERR ? -EINVAL : 0;
+}
+
+static int validate_log_format(const char *v)
+{
+        return log_format_from_string(v) < 0 ? -EINVAL : 0;
+}
+
+static int validate_https_url(const char *v)
+{
+        const char *host = startswith(v, "https://");
+        if (!host || !*host || *host == '/')
+                return -EINVAL;
+        for (const char *p = v; *p; p++)
+                if (isspace((unsigned char)*p) || iscntrl((unsigned char)*p))
+                        return -EINVAL;
+        return 0;
+}
+
+static int validate_absolute_path(const char *v)
+{
+        return v[0] == '/' ? 0 : -EINVAL;
+}
+
+const SettingInfo setting_table[_SETTING_MAX] = {
+        [SETTING_CONFIG] = {.name = "config",
+                            .flag = "config",
+                            .flag_takes_value = true,
+                            .type = SETTING_STRING,
+                            .accepts = "an absolute file path",
+                            .validate = validate_absolute_path,
+                            .help = "Configuration file"},
+        [SETTING_EPHEMERAL] = {.name = "ephemeral",
+                               .flag = "ephemeral",
+                               .type = SETTING_BOOL,
+                               .accepts = "no value",
+                               .help = "Force ephemeral (container) mode"},
+        [SETTING_ENROLL_TOKEN] =
+                {.name = "enroll_token",
+                 .flag = "enroll-token",
+                 .flag_takes_value = true,
+                 .env = "LINUXGUARD_ENROLL_TOKEN",
+                 .type = SETTING_STRING,
+                 .secret = true,
+                 .accepts = "a TOTP enrolment token",
+                 .help = "Enrolment token; implies ephemeral mode (prefer the environment)"},
+        [SETTING_TENANT_ID] = {.name = "tenant_id",
+                               .flag = "tenant-id",
+                               .flag_takes_value = true,
+                               .env = "LINUXGUARD_TENANT_ID",
+                               .key = "tenant_id",
+                               .type = SETTING_STRING,
+                               .accepts = "a tenant identifier",
+                               .help = "Tenant to enrol into"},
+        [SETTING_WORKLOAD_ID] = {.name = "workload_id",
+                                 .flag = "workload-id",
+                                 .flag_takes_value = true,
+                                 .key = "workload_id",
+                                 .type = SETTING_STRING,
+                                 .accepts = "any string (it is hashed)",
+                                 .help = "Explicit workload identifier, hashed with SHA-256"},
+        [SETTING_NODE_ID] =
+                {.name = "node_id",
+                 .flag = "node-id",
+                 .flag_takes_value = true,
+                 .env = "LINUXGUARD_NODE_NAME",
+                 .type = SETTING_STRING,
+                 .accepts = "a Kubernetes node name",
+                 .help = "Node name (Downward API), with LINUXGUARD_POD_UID derives the workload id"},
+        [SETTING_POD_UID] = {.name = "pod_uid",
+                             .env = "LINUXGUARD_POD_UID",
+                             .type = SETTING_STRING,
+                             .accepts = "a pod UID",
+                             .help = "Pod UID (Downward API), environment only"},
+        [SETTING_TLS_CACHE] = {.name = "tls_cache",
+                               .flag = "tls-cache",
+                               .key = "tls_cache",
+                               .type = SETTING_BOOL,
+                               .accepts = BOOL_ACCEPTS,
+                               .help = "Cache the mTLS chain on the /run/linuxguard tmpfs across restarts"},
+        [SETTING_LOADER_EMBEDDED] =
+                {.name = "loader_embedded",
+                 .flag = "loader-embedded",
+                 .env = "LINUXGUARD_LOADER_EMBEDDED",
+                 .key = "loader_embedded",
+                 .type = SETTING_BOOL,
+                 .accepts = BOOL_ACCEPTS,
+                 .help = "Load eBPF programs in-process instead of using the pinned set"},
+        [SETTING_API_URL] = {.name = "api_url",
+                             .flag = "api-url",
+                             .flag_takes_value = true,
+                             .env = "LINUXGUARD_API_URL",
+                             .key = "api_url",
+                             .type = SETTING_STRING,
+                             .accepts = "an https:// URL",
+                             .validate = validate_https_url,
+                             .help = "LinuxGuard API base URL"},
+        [SETTING_CA_FILE] = {.name = "ca_file",
+                             .flag = "ca-file",
+                             .flag_takes_value = true,
+                             .env = "LINUXGUARD_CA_FILE",
+                             .key = "ca_file",
+                             .type = SETTING_STRING,
+                             .accepts = "an absolute file path",
+                             .validate = validate_absolute_path,
+                             .help = "PEM CA bundle trusted for the API (default: the system store)"},
+        [SETTING_OUTPUT] = {.name = "output",
+                            .flag = "output",
+                            .flag_takes_value = true,
+                            .env = "LINUXGUARD_OUTPUT",
+                            .key = "output",
+                            .type = SETTING_STRING,
+                            .accepts = "stdout, file:/ABSOLUTE/PATH or api",
+                            .validate = validate_output,
+                            .help = "Where events go"},
+        [SETTING_LOG_LEVEL] = {.name = "log_level",
+                               .flag = "log-level",
+                               .flag_takes_value = true,
+                               .env = "LINUXGUARD_LOG_LEVEL",
+                               .key = "log_level",
+                               .type = SETTING_STRING,
+                               .accepts = "debug, info, notice, warning or error",
+                               .validate = validate_log_level,
+                               .help = "Most verbose level logged"},
+        [SETTING_LOG_FORMAT] = {.name = "log_format",
+                                .flag = "log-format",
+                                .flag_takes_value = true,
+                                .env = "LINUXGUARD_LOG_FORMAT",
+                                .key = "log_format",
+                                .type = SETTING_STRING,
+                                .accepts = "text or json",
+                                .validate = validate_log_format,
+                                .help = "Format of log lines on stderr"},
+        [SETTING_HEARTBEAT_INTERVAL] = {.name = "heartbeat_interval",
+                                        .flag = "heartbeat-interval",
+                                        .flag_takes_value = true,
+                                        .key = "heartbeat_interval",
+                                        .type = SETTING_UINT,
+                                        .min = 1,
+                                        .max = 86400,
+                                        .accepts = "seconds, 1 to 86400",
+                                        .help = "Seconds between heartbeats"},
+};
+
+const SettingInfo *setting_info(SettingId id)
+{
+        return &setting_table[id];
+}
+
+int setting_lookup_flag(const char *flag)
+{
+        for (size_t i = 0; i < _SETTING_MAX; i++)
+                if (setting_table[i].flag && streq(setting_table[i].flag, flag))
+                        return (int)i;
+        return -ENOENT;
+}
+
+const char *setting_source_to_string(SettingSource s)
+{
+        static const char *const names[] = {
+                [SOURCE_UNSET] = "unset", [SOURCE_DEFAULT] = "default", [SOURCE_FILE] = "file",
+                [SOURCE_ENV] = "env",     [SOURCE_FLAG] = "flag",
+        };
+        return names[s];
+}
+
+int parse_boolean(const char *s)
+{
+        static const char *const yes[] = {"1", "true", "yes", "on"}, *const no[] = {"0", "false", "no",
+                                                                                    "off"};
+
+        for (size_t i = 0; i < ELEMENTSOF(yes); i++) {
+                if (strcasecmp(s, yes[i]) == 0)
+                        return 1;
+                if (strcasecmp(s, no[i]) == 0)
+                        return 0;
+        }
+        return -EINVAL;
+}
+
+int parse_output(const char *s, char **ret_path)
+{
+        const char *path;
+
+        *ret_path = NULL;
+        if (streq(s, "stdout") || streq(s, "api"))
+                return 0;
+        path = startswith(s, "file:");
+        if (!path || path[0] != '/' || path[strlen(path) - 1] == '/')
+                return -EINVAL;
+        *ret_path = strdup(path);
+        return *ret_path ? 0 : -ENOMEM;
+}
+
+static int parse_uint(const char *s, uint64_t *ret)
+{
+        char *end;
+        unsigned long long v;
+
+        if (!isdigit((unsigned char)s[0]))
+                return -EINVAL;
+        errno = 0;
+        v = strtoull(s, &end, 10);
+        if (errno != 0 || *end)
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
+
+int setting_parse(SettingId id, const char *value, SettingSource source, SettingValue *ret)
+{
+        const SettingInfo *info = &setting_table[id];
+        SettingValue v = {.source = source};
+        int r;
+
+        switch (info->type) {
+        case SETTING_BOOL:
+                r = parse_boolean(value);
+                if (r < 0)
+                        return r;
+                v.b = r;
+                break;
+        case SETTING_UINT:
+                r = parse_uint(value, &v.u);
+                if (r < 0 || v.u < info->min || v.u > info->max)
+                        return -EINVAL;
+                break;
+        case SETTING_STRING:
+                if (info->validate && info->validate(value) < 0)
+                        return -EINVAL;
+                break;
+        }
+
+        v.str = strdup(value);
+        if (!v.str)
+                return -ENOMEM;
+        *ret = v;
+        return 0;
+}
+
+void setting_value_reset(SettingId id, SettingValue *v)
+{
+        if (setting_table[id].secret)
+                v->str = erase_and_free(v->str);
+        else
+                v->str = mfree(v->str);
+        *v = (SettingValue){};
+}
+
+void settings_done(Settings *s)
+{
+        for (size_t i = 0; i < _SETTING_MAX; i++)
+                setting_value_reset(i, &s->v[i]);
+}
+
+void settings_overlay(Settings *lower, Settings *upper)
+{
+        for (size_t i = 0; i < _SETTING_MAX; i++) {
+                if (upper->v[i].source == SOURCE_UNSET)
+                        continue;
+                setting_value_reset(i, &lower->v[i]);
+                lower->v[i] = upper->v[i];
+                upper->v[i] = (SettingValue){};
+        }
+}
+
+int settings_fill_defaults(Settings *s, const Settings *defaults)
+{
+        for (size_t i = 0; i < _SETTING_MAX; i++) {
+                if (s->v[i].source != SOURCE_UNSET || defaults->v[i].source == SOURCE_UNSET)
+                        continue;
+                s->v[i] = defaults->v[i];
+                s->v[i].source = SOURCE_DEFAULT;
+                if (defaults->v[i].str) {
+                        s->v[i].str = strdup(defaults->v[i].str);
+                        if (!s->v[i].str)
+                                return -ENOMEM;
+                }
+        }
+        return 0;
+}
+
+const char *strv_env_get(char *const *envp, const char *name)
+{
+        for (char *const *e = envp; e && *e; e++) {
+                const char *v = startswith(*e, name);
+                if (v && *v == '=')
+                        return v + 1;
+        }
+        return NULL;
+}
+
+static bool is_blank(const char *s)
+{
+        for (; *s; s++)
+                if (!isspace((unsigned char)*s))
+                        return false;
+        return true;
+}
+
+int settings_from_env(char *const *envp, Settings *ret, char *error, size_t error_size)
+{
+        for (size_t i = 0; i < _SETTING_MAX; i++) {
+                const SettingInfo *info = &setting_table[i];
+                _cleanup_free_ char *trimmed = NULL;
+                const char *value;
+                int r;
+
+                if (!info->env)
+                        continue;
+                value = strv_env_get(envp, info->env);
+                /* Empty means absent everywhere; for the API URL whitespace-only does too, so the channel
+                 * default applies (a templated manifest often renders an empty value as " "). */
+                if (isempty(value) || (i == SETTING_API_URL && is_blank(value)))
+                        continue;
+                if (i == SETTING_API_URL) {
+                        size_t b = strspn(value, " \t\r\n"), e = strlen(value);
+                        while (e > b && isspace((unsigned char)value[e - 1]))
+                                e--;
+                        trimmed = strndup(value + b, e - b);
+                        if (!trimmed)
+                                return -ENOMEM;
+                        value = trimmed;
+                }
+
+                r = setting_parse(i, value, SOURCE_ENV, &ret->v[i]);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0) {
+                        if (info->secret)
+                                snprintf(error, error_size, "%s: invalid value (accepts %s)", info->env,
+                                         info->accepts);
+                        else
+                                snprintf(error, error_size, "%s: invalid value \"%s\" (accepts %s)",
+                                         info->env, value, info->accepts);
+                        return r;
+                }
+        }
+        return 0;
+}

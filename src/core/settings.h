@@ -1,0 +1,110 @@
+#pragma once
+/* The agent's settings: one table drives flags, environment bindings, config-file keys, --help and
+ * --dry-run. Values are resolved in layers: flag > environment > config file > profile default. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum SettingId {
+        SETTING_CONFIG,
+        SETTING_EPHEMERAL,
+        SETTING_ENROLL_TOKEN,
+        SETTING_TENANT_ID,
+        SETTING_WORKLOAD_ID,
+        SETTING_NODE_ID,
+        SETTING_POD_UID,
+        SETTING_TLS_CACHE,
+        SETTING_LOADER_EMBEDDED,
+        SETTING_API_URL,
+        SETTING_CA_FILE,
+        SETTING_OUTPUT,
+        SETTING_LOG_LEVEL,
+        SETTING_LOG_FORMAT,
+        SETTING_HEARTBEAT_INTERVAL,
+        _SETTING_MAX,
+} SettingId;
+
+typedef enum SettingType {
+        SETTING_STRING,
+        SETTING_BOOL,
+        SETTING_UINT,
+} SettingType;
+
+typedef enum SettingSource {
+        SOURCE_UNSET,   /* nothing set it and it has no default */
+        SOURCE_DEFAULT, /* built-in or profile default */
+        SOURCE_FILE,
+        SOURCE_ENV,
+        SOURCE_FLAG,
+} SettingSource;
+
+typedef struct SettingInfo {
+        const char *name; /* canonical name, printed by --dry-run */
+        const char *flag; /* long option without dashes, or NULL */
+        const char *env;  /* environment binding, or NULL */
+        const char *key;  /* config-file key (dotted path for groups), or NULL */
+        SettingType type;
+        bool secret; /* redacted everywhere */
+        bool flag_takes_value;
+        uint64_t min, max;   /* SETTING_UINT range */
+        const char *accepts; /* what a valid value looks like, for errors and --help */
+        const char *help;
+        /* Validates a string value; returns 0 or -EINVAL. NULL: any non-empty string. */
+        int (*validate)(const char *value);
+} SettingInfo;
+
+typedef struct SettingValue {
+        SettingSource source;
+        char *str; /* owned; wiped on free when the setting is secret */
+        bool b;
+        uint64_t u;
+        unsigned line; /* config-file line that set it, for messages */
+} SettingValue;
+
+typedef struct Settings {
+        SettingValue v[_SETTING_MAX];
+} Settings;
+
+extern const SettingInfo setting_table[_SETTING_MAX];
+
+const SettingInfo *setting_info(SettingId id);
+int setting_lookup_flag(const char *flag); /* SettingId or -ENOENT */
+const char *setting_source_to_string(SettingSource s);
+
+/* Parses `value` for setting `id` into `ret` with `source`. On a bad value returns -EINVAL. */
+int setting_parse(SettingId id, const char *value, SettingSource source, SettingValue *ret);
+int parse_boolean(const char *s);
+int parse_output(const char *s, char **ret_path);
+
+void setting_value_reset(SettingId id, SettingValue *v);
+void settings_done(Settings *s);
+/* Layers `upper` over `lower` in place: any value set in upper replaces lower's. Moves ownership. */
+void settings_overlay(Settings *lower, Settings *upper);
+/* Fills every still-unset setting that has a default from `defaults`. */
+int settings_fill_defaults(Settings *s, const Settings *defaults);
+
+static inline const char *settings_str(const Settings *s, SettingId id)
+{
+        return s->v[id].source == SOURCE_UNSET ? NULL : s->v[id].str;
+}
+
+static inline bool settings_bool(const Settings *s, SettingId id)
+{
+        return s->v[id].b;
+}
+
+static inline uint64_t settings_uint(const Settings *s, SettingId id)
+{
+        return s->v[id].u;
+}
+
+static inline bool settings_is_set(const Settings *s, SettingId id)
+{
+        return s->v[id].source != SOURCE_UNSET;
+}
+
+/* Reads every environment binding from `envp` ("KEY=value" strings) into `ret` (source ENV).
+ * On a bad value writes "VARIABLE: what is wrong" to `error` and returns -EINVAL. */
+int settings_from_env(char *const *envp, Settings *ret, char *error, size_t error_size);
+const char *strv_env_get(char *const *envp, const char *name);
