@@ -54,7 +54,7 @@ static int load_layers(StartArgs *args, Settings *env, Settings *file, bool *ret
         bool explicit_path;
         int r;
 
-        r = settings_from_env(environ, env, error, error_size);
+        r = settings_from_env((const char *const *)environ, env, error, error_size);
         /* Read once, then gone: neither our environ nor /proc/PID/environ keeps the token. */
         environ_scrub("LINUXGUARD_ENROLL_TOKEN");
         if (r < 0)

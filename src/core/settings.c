@@ -304,9 +304,9 @@ int settings_fill_defaults(Settings *s, const Settings *defaults)
         return 0;
 }
 
-const char *strv_env_get(char *const *envp, const char *name)
+const char *strv_env_get(const char *const *envp, const char *name)
 {
-        for (char *const *e = envp; e && *e; e++) {
+        for (const char *const *e = envp; e && *e; e++) {
                 const char *v = startswith(*e, name);
                 if (v && *v == '=')
                         return v + 1;
@@ -322,7 +322,7 @@ static bool is_blank(const char *s)
         return true;
 }
 
-int settings_from_env(char *const *envp, Settings *ret, char *error, size_t error_size)
+int settings_from_env(const char *const *envp, Settings *ret, char *error, size_t error_size)
 {
         for (size_t i = 0; i < _SETTING_MAX; i++) {
                 const SettingInfo *info = &setting_table[i];

@@ -106,5 +106,5 @@ static inline bool settings_is_set(const Settings *s, SettingId id)
 
 /* Reads every environment binding from `envp` ("KEY=value" strings) into `ret` (source ENV).
  * On a bad value writes "VARIABLE: what is wrong" to `error` and returns -EINVAL. */
-int settings_from_env(char *const *envp, Settings *ret, char *error, size_t error_size);
-const char *strv_env_get(char *const *envp, const char *name);
+int settings_from_env(const char *const *envp, Settings *ret, char *error, size_t error_size);
+const char *strv_env_get(const char *const *envp, const char *name);

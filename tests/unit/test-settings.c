@@ -1,0 +1,286 @@
+/* Settings: boolean parsing, environment bindings, layer precedence, config-file refusals, CLI errors. */
+
+#include <errno.h>
+
+#include "agent-config.h"
+#include "check-tap.h"
+#include "macro.h"
+#include "cli.h"
+#include "config-file.h"
+#include "config.h"
+
+START_TEST(test_parse_boolean)
+{
+        static const struct {
+                const char *s;
+                int want;
+        } t[] = {
+                {"1", 1},           {"0", 0},      {"true", 1},    {"false", 0},      {"yes", 1},
+                {"no", 0},          {"on", 1},     {"off", 0},     {"TRUE", 1},       {"Off", 0},
+                {"maybe", -EINVAL}, {"", -EINVAL}, {"2", -EINVAL}, {" yes", -EINVAL}, {"y", -EINVAL},
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(t); i++)
+                ck_assert_msg(parse_boolean(t[i].s) == t[i].want, "parse_boolean(\"%s\")", t[i].s);
+}
+END_TEST
+
+START_TEST(test_env_bindings)
+{
+        const char *envp[] = {
+                "LINUXGUARD_ENROLL_TOKEN=tok",
+                "LINUXGUARD_TENANT_ID=t1",
+                "LINUXGUARD_NODE_NAME=n1",
+                "LINUXGUARD_POD_UID=p1",
+                "LINUXGUARD_LOADER_EMBEDDED=off",
+                "LINUXGUARD_API_URL= https://a.example/ ",
+                "LINUXGUARD_CA_FILE=/ca.pem",
+                "UNRELATED=1",
+                NULL,
+        };
+        _cleanup_(settings_done) Settings s = {};
+        char err[256] = "";
+
+        ck_assert_int_eq(settings_from_env(envp, &s, err, sizeof(err)), 0);
+        ck_assert_str_eq(settings_str(&s, SETTING_ENROLL_TOKEN), "tok");
+        ck_assert_str_eq(settings_str(&s, SETTING_TENANT_ID), "t1");
+        ck_assert_str_eq(settings_str(&s, SETTING_NODE_ID), "n1");
+        ck_assert_str_eq(settings_str(&s, SETTING_POD_UID), "p1");
+        ck_assert(!settings_bool(&s, SETTING_LOADER_EMBEDDED));
+        ck_assert_int_eq(s.v[SETTING_LOADER_EMBEDDED].source, SOURCE_ENV);
+        ck_assert_str_eq(settings_str(&s, SETTING_API_URL), "https://a.example/");
+        ck_assert_str_eq(settings_str(&s, SETTING_CA_FILE), "/ca.pem");
+        ck_assert(!settings_is_set(&s, SETTING_WORKLOAD_ID));
+}
+END_TEST
+
+START_TEST(test_env_blank_api_url_is_absent)
+{
+        const char *envp[] = {"LINUXGUARD_API_URL= \t ", "LINUXGUARD_TENANT_ID=", NULL};
+        _cleanup_(settings_done) Settings s = {};
+        char err[256] = "";
+
+        ck_assert_int_eq(settings_from_env(envp, &s, err, sizeof(err)), 0);
+        ck_assert(!settings_is_set(&s, SETTING_API_URL));
+        ck_assert(!settings_is_set(&s, SETTING_TENANT_ID));
+}
+END_TEST
+
+START_TEST(test_env_bad_boolean_names_the_variable)
+{
+        const char *envp[] = {"LINUXGUARD_LOADER_EMBEDDED=maybe", NULL};
+        _cleanup_(settings_done) Settings s = {};
+        char err[256] = "";
+
+        ck_assert_int_eq(settings_from_env(envp, &s, err, sizeof(err)), -EINVAL);
+        ck_assert_str_eq(err,
+                         "LINUXGUARD_LOADER_EMBEDDED: invalid value \"maybe\" (accepts 1/0, true/false, "
+                         "yes/no, on/off)");
+}
+END_TEST
+
+START_TEST(test_env_bad_url)
+{
+        const char *envp[] = {"LINUXGUARD_API_URL=http://plain.example", NULL};
+        _cleanup_(settings_done) Settings s = {};
+        char err[256] = "";
+
+        ck_assert_int_eq(settings_from_env(envp, &s, err, sizeof(err)), -EINVAL);
+        ck_assert_str_eq(
+                err, "LINUXGUARD_API_URL: invalid value \"http://plain.example\" (accepts an https:// URL)");
+}
+END_TEST
+
+static void set(Settings *s, SettingId id, const char *v, SettingSource src)
+{
+        ck_assert_int_eq(setting_parse(id, v, src, &s->v[id]), 0);
+}
+
+/* Each row sets a value in some layers; the effective value and its source must be the top one. */
+START_TEST(test_precedence)
+{
+        static const struct {
+                const char *flag, *env, *file, *want;
+                SettingSource src;
+        } t[] = {
+                {"https://flag", "https://env", "https://file", "https://flag", SOURCE_FLAG},
+                {NULL, "https://env", "https://file", "https://env", SOURCE_ENV},
+                {NULL, NULL, "https://file", "https://file", SOURCE_FILE},
+                {NULL, NULL, NULL, DEFAULT_API_URL, SOURCE_DEFAULT},
+                {"https://flag", NULL, "https://file", "https://flag", SOURCE_FLAG},
+        };
+        for (size_t i = 0; i < ELEMENTSOF(t); i++) {
+                _cleanup_(settings_done) Settings flags = {}, env = {}, file = {};
+                _cleanup_(agent_config_done) AgentConfig c = {};
+                char err[256];
+                ResolveInputs in = {&flags, &env, &file, .pid = 100, .ppid = 1, .machine_id = "m"};
+
+                if (t[i].flag)
+                        set(&flags, SETTING_API_URL, t[i].flag, SOURCE_FLAG);
+                if (t[i].env)
+                        set(&env, SETTING_API_URL, t[i].env, SOURCE_ENV);
+                if (t[i].file)
+                        set(&file, SETTING_API_URL, t[i].file, SOURCE_FILE);
+                ck_assert_int_eq(agent_config_resolve(&in, &c, err, sizeof(err)), 0);
+                ck_assert_str_eq(settings_str(&c.settings, SETTING_API_URL), t[i].want);
+                ck_assert_int_eq(c.settings.v[SETTING_API_URL].source, t[i].src);
+        }
+}
+END_TEST
+
+START_TEST(test_resolve_ephemeral_without_identity_refuses)
+{
+        _cleanup_(settings_done) Settings flags = {}, env = {}, file = {};
+        _cleanup_(agent_config_done) AgentConfig c = {};
+        char err[512] = "";
+        ResolveInputs in = {&flags, &env, &file, .pid = 100, .ppid = 1, .machine_id = "host-machine"};
+
+        set(&env, SETTING_ENROLL_TOKEN, "tok", SOURCE_ENV);
+        set(&env, SETTING_NODE_ID, "n1", SOURCE_ENV); /* one half only */
+        ck_assert_int_eq(agent_config_resolve(&in, &c, err, sizeof(err)), -EINVAL);
+        ck_assert_str_eq(err, IDENTITY_MISSING_MESSAGE);
+}
+END_TEST
+
+START_TEST(test_resolve_loader_default_from_profile)
+{
+        _cleanup_(settings_done) Settings flags = {}, env = {}, file = {};
+        _cleanup_(agent_config_done) AgentConfig c = {};
+        char err[256];
+        ResolveInputs in = {&flags, &env, &file, .pid = 100, .ppid = 1};
+
+        set(&flags, SETTING_EPHEMERAL, "true", SOURCE_FLAG);
+        set(&flags, SETTING_WORKLOAD_ID, "w", SOURCE_FLAG);
+        ck_assert_int_eq(agent_config_resolve(&in, &c, err, sizeof(err)), 0);
+        ck_assert_int_eq(c.profile.mode, MODE_EPHEMERAL);
+        ck_assert_int_eq(settings_bool(&c.settings, SETTING_LOADER_EMBEDDED), BUILT_WITH_LOADER_EMBEDDED);
+        ck_assert_int_eq(c.settings.v[SETTING_LOADER_EMBEDDED].source, SOURCE_DEFAULT);
+}
+END_TEST
+
+/* Bad config files are refused with "FILE:LINE: what is wrong", exactly. */
+START_TEST(test_config_file_errors)
+{
+        static const struct {
+                const char *text, *want;
+        } t[] = {
+                {"api_url = \"https://x\";\nbogus = 1;\n", "agent.conf:2: unknown key \"bogus\""},
+                {"\n\nheartbeat_interval = 0;\n",
+                 "agent.conf:3: heartbeat_interval: 0 is out of range (seconds, 1 to 86400)"},
+                {"heartbeat_interval = 90000;\n",
+                 "agent.conf:1: heartbeat_interval: 90000 is out of range (seconds, 1 to 86400)"},
+                {"heartbeat_interval = \"10\";\n", "agent.conf:1: heartbeat_interval: expected an integer "
+                                                   "(seconds, 1 to 86400), got a string"},
+                {"loader_embedded = \"yes\";\n",
+                 "agent.conf:1: loader_embedded: expected a boolean (true or false), got a string"},
+                {"output = 3;\n", "agent.conf:1: output: expected a string (stdout, file:/ABSOLUTE/PATH or "
+                                  "api), got an integer"},
+                {"output = \"file:relative\";\n", "agent.conf:1: output: invalid value \"file:relative\" "
+                                                  "(accepts stdout, file:/ABSOLUTE/PATH or api)"},
+                {"log_level = \"loud\";\n", "agent.conf:1: log_level: invalid value \"loud\" (accepts "
+                                            "debug, info, notice, warning or error)"},
+                {"api_url = \"https://x\"\n tenant_id = ;\n", "agent.conf:2: syntax error"},
+                {"sensors = { process = true; };\n", "agent.conf:1: unknown key \"sensors\""},
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(t); i++) {
+                _cleanup_(settings_done) Settings s = {};
+                char err[512] = "";
+
+                ck_assert_int_eq(config_file_parse_string("agent.conf", t[i].text, &s, err, sizeof(err)),
+                                 -EINVAL);
+                ck_assert_str_eq(err, t[i].want);
+        }
+}
+END_TEST
+
+START_TEST(test_config_file_values)
+{
+        _cleanup_(settings_done) Settings s = {};
+        char err[512] = "";
+
+        ck_assert_int_eq(config_file_parse_string("agent.conf",
+                                                  "# comment\napi_url = \"https://api.example\";\n"
+                                                  "tls_cache = true;\nheartbeat_interval = 5;\n"
+                                                  "output = \"file:/var/log/linuxguard/events.json\";\n",
+                                                  &s, err, sizeof(err)),
+                         0);
+        ck_assert_str_eq(settings_str(&s, SETTING_API_URL), "https://api.example");
+        ck_assert_uint_eq(s.v[SETTING_API_URL].line, 2);
+        ck_assert(settings_bool(&s, SETTING_TLS_CACHE));
+        ck_assert_uint_eq(settings_uint(&s, SETTING_HEARTBEAT_INTERVAL), 5);
+        ck_assert_int_eq(s.v[SETTING_OUTPUT].source, SOURCE_FILE);
+}
+END_TEST
+
+START_TEST(test_cli_errors)
+{
+        static const struct {
+                const char *argv[4];
+                const char *want;
+        } t[] = {
+                {{"start", "--bogus"},
+                 "unknown option '--bogus' (see 'linuxguard start --help' for the accepted flags)"},
+                {{"start", "--log-format=yaml"},
+                 "--log-format: invalid value \"yaml\" (accepts text or json)"},
+                {{"start", "--output", "tcp:x"},
+                 "--output: invalid value \"tcp:x\" (accepts stdout, file:/ABSOLUTE/PATH or api)"},
+                {{"start", "--loader-embedded=perhaps"},
+                 "--loader-embedded: invalid value \"perhaps\" (accepts 1/0, true/false, yes/no, on/off)"},
+                {{"start", "--heartbeat-interval", "-1"},
+                 "--heartbeat-interval: invalid value \"-1\" (accepts seconds, 1 to 86400)"},
+                {{"start", "--api-url"}, "--api-url: a value is required (see 'linuxguard start --help')"},
+                {{"start", "stray"}, "unexpected argument 'stray' (start takes flags only)"},
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(t); i++) {
+                _cleanup_(start_args_done) StartArgs a = {};
+                char *argv[4], err[256] = "";
+                int argc = 0;
+
+                for (; argc < 4 && t[i].argv[argc]; argc++)
+                        argv[argc] = strdupa(t[i].argv[argc]);
+                ck_assert_int_eq(start_args_parse(argc, argv, &a, err, sizeof(err)), -EINVAL);
+                ck_assert_str_eq(err, t[i].want);
+        }
+}
+END_TEST
+
+START_TEST(test_cli_token_is_copied_and_wiped_from_argv)
+{
+        _cleanup_(start_args_done) StartArgs a = {};
+        char arg0[] = "start", arg1[] = "--enroll-token=S3CR3T", arg2[] = "--loader-embedded",
+             arg3[] = "--dry-run";
+        char *argv[] = {arg0, arg1, arg2, arg3, NULL};
+        char err[256];
+
+        ck_assert_int_eq(start_args_parse(4, argv, &a, err, sizeof(err)), 0);
+        ck_assert_str_eq(settings_str(&a.flags, SETTING_ENROLL_TOKEN), "S3CR3T");
+        ck_assert_ptr_null(memmem(arg1, sizeof(arg1), "S3CR3T", 6));
+        ck_assert(settings_bool(&a.flags, SETTING_LOADER_EMBEDDED));
+        ck_assert(a.dry_run);
+}
+END_TEST
+
+static Suite *settings_suite(void)
+{
+        Suite *s = suite_create("settings");
+        TCase *tc = tcase_create("layers");
+
+        tcase_add_test(tc, test_parse_boolean);
+        tcase_add_test(tc, test_env_bindings);
+        tcase_add_test(tc, test_env_blank_api_url_is_absent);
+        tcase_add_test(tc, test_env_bad_boolean_names_the_variable);
+        tcase_add_test(tc, test_env_bad_url);
+        tcase_add_test(tc, test_precedence);
+        tcase_add_test(tc, test_resolve_ephemeral_without_identity_refuses);
+        tcase_add_test(tc, test_resolve_loader_default_from_profile);
+        tcase_add_test(tc, test_config_file_errors);
+        tcase_add_test(tc, test_config_file_values);
+        tcase_add_test(tc, test_cli_errors);
+        tcase_add_test(tc, test_cli_token_is_copied_and_wiped_from_argv);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+CHECK_MAIN(settings_suite)
