@@ -1,5 +1,6 @@
 /* unsetenv() only drops the pointer from environ[]; /proc/PID/environ reads the original block the kernel
- * laid out on the stack, which still holds the bytes. So the value is zeroed in place first. */
+ * laid out on the stack, which still holds the bytes. So the whole "NAME=value" string is zeroed in place
+ * after it is unset: nothing in /proc even hints that a token was there. */
 
 #include "environ-util.h"
 
@@ -13,9 +14,14 @@ extern char **environ;
 void environ_scrub(const char *name)
 {
         size_t l = strlen(name);
+        char *entries[8];
+        size_t n = 0;
 
-        for (char **e = environ; e && *e; e++)
+        for (char **e = environ; e && *e && n < ELEMENTSOF(entries); e++)
                 if (strncmp(*e, name, l) == 0 && (*e)[l] == '=')
-                        explicit_bzero(*e + l + 1, strlen(*e + l + 1));
+                        entries[n++] = *e;
+
         (void)unsetenv(name);
+        for (size_t i = 0; i < n; i++)
+                explicit_bzero(entries[i], strlen(entries[i]));
 }

@@ -138,7 +138,7 @@ int run_start(int argc, char **argv)
                 return log_error("%s", error), EXIT_USAGE;
 
         setup_logging(&config);
-        if (settings_str(&args.flags, SETTING_ENROLL_TOKEN))
+        if (config.settings.v[SETTING_ENROLL_TOKEN].source == SOURCE_FLAG)
                 log_warning("The enrolment token was given with --enroll-token and was visible in "
                             "/proc/%d/cmdline until now; pass it in LINUXGUARD_ENROLL_TOKEN instead.",
                             (int)getpid());

@@ -1,0 +1,70 @@
+# Minimal TAP producer for the integration tests (sourced by bash scripts).
+# Usage: ok COND_EXIT_STATUS "name"; is GOT WANT "name"; like GOT REGEX "name"; unlike ...; done_testing
+
+TAP_N=0
+TAP_FAILED=0
+
+ok() {
+	local status=$1; shift
+	TAP_N=$((TAP_N + 1))
+	if [ "$status" -eq 0 ]; then
+		echo "ok $TAP_N - $*"
+	else
+		echo "not ok $TAP_N - $*"
+		TAP_FAILED=$((TAP_FAILED + 1))
+	fi
+}
+
+is() {
+	local got=$1 want=$2; shift 2
+	if [ "$got" = "$want" ]; then ok 0 "$@"; else
+		ok 1 "$@"
+		printf '#   got:  %s\n#   want: %s\n' "$got" "$want"
+	fi
+}
+
+like() {
+	local got=$1 re=$2; shift 2
+	if printf '%s' "$got" | grep -Eq -- "$re"; then ok 0 "$@"; else
+		ok 1 "$@"
+		printf '#   got:  %s\n#   want match: %s\n' "$(printf '%s' "$got" | head -c 2000)" "$re"
+	fi
+}
+
+unlike() {
+	local got=$1 re=$2; shift 2
+	if printf '%s' "$got" | grep -Eq -- "$re"; then
+		ok 1 "$@"
+		printf '#   unexpected match: %s\n' "$re"
+	else ok 0 "$@"; fi
+}
+
+contains() {
+	local got=$1 want=$2; shift 2
+	case "$got" in
+	*"$want"*) ok 0 "$@" ;;
+	*) ok 1 "$@"; printf '#   got:  %s\n#   want substring: %s\n' "$(printf '%s' "$got" | head -c 2000)" "$want" ;;
+	esac
+}
+
+skip_all() {
+	echo "1..0 # SKIP $*"
+	exit 0
+}
+
+done_testing() {
+	echo "1..$TAP_N"
+	[ "$TAP_FAILED" -eq 0 ]
+}
+
+# Waits up to $2 seconds (default 10) for command $1 to succeed.
+wait_for() {
+	local cmd=$1 deadline=$(( $(date +%s) + ${2:-10} ))
+	while ! eval "$cmd" >/dev/null 2>&1; do
+		[ "$(date +%s)" -ge "$deadline" ] && return 1
+		sleep 0.05
+	done
+}
+
+# Milliseconds since the epoch.
+now_ms() { date +%s%3N; }
