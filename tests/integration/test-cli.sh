@@ -101,16 +101,16 @@ is "$rc" 0 "sentinel dry-run exits 0"
 contains "$(cat "$T/out")" "triggers: LINUXGUARD_PID1_CHILD" "sentinel trigger named"
 contains "$(cat "$T/err")" "LINUXGUARD_PID1_CHILD is set but the parent process is not PID 1" "sentinel misuse warned"
 
-if unshare --pid --fork --mount-proc true 2>/dev/null; then
-	rc=$(clean_env unshare --pid --fork --mount-proc "$LG" start --workload-id abc --dry-run >"$T/out" 2>"$T/err"; echo $?)
+if as_pid1 true 2>/dev/null; then
+	rc=$(as_pid1 env -i PATH=/usr/bin:/bin "$LG" start --workload-id abc --dry-run >"$T/out" 2>"$T/err"; echo $?)
 	is "$rc" 0 "PID 1 dry-run exits 0"
 	contains "$(cat "$T/out")" "triggers: PID 1" "PID 1 trigger named"
 	contains "$(cat "$T/out")" "pid1_shim=yes" "PID 1 without sentinel becomes the shim"
-	rc=$(clean_env LINUXGUARD_PID1_CHILD=1 unshare --pid --fork --mount-proc "$LG" start --workload-id abc --dry-run >"$T/out" 2>"$T/err"; echo $?)
+	rc=$(as_pid1 env -i PATH=/usr/bin:/bin LINUXGUARD_PID1_CHILD=1 "$LG" start --workload-id abc --dry-run >"$T/out" 2>"$T/err"; echo $?)
 	contains "$(cat "$T/out")" "triggers: PID 1, LINUXGUARD_PID1_CHILD" "PID 1 with sentinel: both named"
 	contains "$(cat "$T/out")" "pid1_shim=no" "PID 1 with sentinel is the agent, not the shim"
 else
-	ok 1 "unshare --pid --fork --mount-proc is required (run as root)"
+	ok 1 "a new PID namespace (unshare --pid --fork) is required: run as root"
 fi
 
 # --- the identity refusal, exact text and status ---

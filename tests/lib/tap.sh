@@ -68,3 +68,17 @@ wait_for() {
 
 # Milliseconds since the epoch.
 now_ms() { date +%s%3N; }
+
+# Runs "$@" as PID 1 of a new PID namespace with its own /proc. unshare --mount-proc needs "/" to be a
+# mount point (it is not in a chroot); there, /proc alone is made private and remounted instead.
+as_pid1() {
+	if [ -z "${TAP_MOUNT_PROC:-}" ]; then
+		if unshare --pid --fork --mount-proc true 2>/dev/null; then TAP_MOUNT_PROC=direct; else TAP_MOUNT_PROC=private; fi
+	fi
+	if [ "$TAP_MOUNT_PROC" = direct ]; then
+		unshare --pid --fork --mount-proc "$@"
+	else
+		unshare --pid --fork --mount --propagation unchanged \
+			sh -c 'mount --make-private /proc && mount -t proc proc /proc && exec "$@"' sh "$@"
+	fi
+}
