@@ -1,0 +1,503 @@
+/* Pure protocol code for POST /agent/enroll (docs: issue 3, "The API"). Nothing here performs I/O or
+ * reads a clock, so every answer the backend can give is tested byte for byte in test-enroll-proto.c.
+ * The request body is the only place the token appears; see enroll_request_build() for how it is kept
+ * out of json-c's buffers. */
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <limits.h>
+#include <stdio.h>
+#include <strings.h>
+
+#include "enroll-proto.h"
+#include "macro.h"
+
+#define ERROR_TEXT_MAX 1024
+
+static void json_object_putp(json_object **o)
+{
+        if (*o)
+                json_object_put(*o);
+}
+#define _cleanup_json_ _cleanup_(json_object_putp)
+
+int enroll_request_validate(const EnrollRequest *req, const char **ret_error)
+{
+        const char *error = NULL;
+
+        if (isempty(req->tenant_id))
+                error = ENROLL_TENANT_REQUIRED;
+        else if (isempty(req->token))
+                error = "enrollment token required";
+        else if (isempty(req->workload_id))
+                error = "workload id required";
+        else if (isempty(req->csr))
+                error = "certificate signing request required";
+        else if (!req->hostname)
+                error = "hostname required";
+        else if (!streq_ptr(req->mode, "host") && !streq_ptr(req->mode, "ephemeral"))
+                error = "mode must be \"host\" or \"ephemeral\"";
+        else if (isempty(req->agent_version))
+                error = "agent version required";
+
+        if (ret_error)
+                *ret_error = error;
+        return error ? -EINVAL : 0;
+}
+
+/* Length of `s` as a JSON string literal, quotes included. */
+static size_t json_escaped_size(const char *s)
+{
+        size_t n = 2;
+
+        for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+                n += *p == '"' || *p == '\\' ? 2 : *p < 0x20 ? 6 : 1;
+        return n;
+}
+
+static char *json_escape_to(char *out, const char *s)
+{
+        static const char hex[] = "0123456789abcdef";
+
+        *out++ = '"';
+        for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+                if (*p == '"' || *p == '\\') {
+                        *out++ = '\\';
+                        *out++ = (char)*p;
+                } else if (*p < 0x20) {
+                        memcpy(out, "\\u00", 4);
+                        out[4] = hex[*p >> 4];
+                        out[5] = hex[*p & 0xf];
+                        out += 6;
+                } else
+                        *out++ = (char)*p;
+        }
+        *out++ = '"';
+        return out;
+}
+
+static int json_add_string(json_object *o, const char *key, const char *value)
+{
+        json_object *v = json_object_new_string(value);
+
+        if (!v)
+                return -ENOMEM;
+        if (json_object_object_add(o, key, v) < 0) {
+                json_object_put(v);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+int enroll_request_build(const EnrollRequest *req, char **ret_body)
+{
+        static const char token_key[] = "{\"token\":";
+        _cleanup_json_ json_object *o = NULL;
+        const char *rest;
+        size_t n, rest_size;
+        char *body, *p;
+        int r;
+
+        r = enroll_request_validate(req, NULL);
+        if (r < 0)
+                return r;
+
+        o = json_object_new_object();
+        if (!o)
+                return -ENOMEM;
+        if ((r = json_add_string(o, "tenantId", req->tenant_id)) < 0 ||
+            (r = json_add_string(o, "workloadId", req->workload_id)) < 0 ||
+            (r = json_add_string(o, "csr", req->csr)) < 0 ||
+            (r = json_add_string(o, "hostname", req->hostname)) < 0 ||
+            (r = json_add_string(o, "mode", req->mode)) < 0 ||
+            (r = json_add_string(o, "agentVersion", req->agent_version)) < 0)
+                return r;
+
+        /* `rest` is `{"tenantId":...}`; the token goes in front of its first member. One allocation of
+         * the exact size, so no realloc() leaves a partial copy of the token behind. */
+        rest = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+        if (!rest || rest[0] != '{')
+                return -ENOMEM;
+        rest_size = strlen(rest + 1);
+
+        n = strlen(token_key) + json_escaped_size(req->token) + 1 + rest_size + 1;
+        body = malloc(n);
+        if (!body)
+                return -ENOMEM;
+        p = stpcpy(body, token_key);
+        p = json_escape_to(p, req->token);
+        *p++ = ',';
+        memcpy(p, rest + 1, rest_size + 1);
+
+        *ret_body = body;
+        return 0;
+}
+
+static int json_parse_object(const char *body, size_t size, json_object **ret, char **ret_reason)
+{
+        json_tokener *tok;
+        json_object *o;
+        enum json_tokener_error e;
+
+        if (size > INT_MAX)
+                return -EFBIG;
+        tok = json_tokener_new();
+        if (!tok)
+                return -ENOMEM;
+        o = json_tokener_parse_ex(tok, body, (int)size);
+        e = json_tokener_get_error(tok);
+        /* Trailing garbage after a complete value is malformed too. */
+        if (o && e == json_tokener_success && json_tokener_get_parse_end(tok) < size) {
+                json_object_put(o);
+                o = NULL;
+                e = json_tokener_error_parse_unexpected;
+        }
+        json_tokener_free(tok);
+
+        if (!o || e != json_tokener_success) {
+                if (o)
+                        json_object_put(o);
+                if (ret_reason && asprintf(ret_reason, "answer is not valid JSON: %s",
+                                           e == json_tokener_continue ? "unexpected end of input"
+                                                                      : json_tokener_error_desc(e)) < 0)
+                        *ret_reason = NULL;
+                return -EBADMSG;
+        }
+        if (!json_object_is_type(o, json_type_object)) {
+                json_object_put(o);
+                if (ret_reason)
+                        *ret_reason = strdup("answer is not a JSON object");
+                return -EBADMSG;
+        }
+        *ret = o;
+        return 0;
+}
+
+static int json_get_string(json_object *o, const char *key, char **ret, char **ret_reason)
+{
+        json_object *v;
+        const char *s;
+
+        if (!json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null)) {
+                if (ret_reason && asprintf(ret_reason, "answer lacks field \"%s\"", key) < 0)
+                        *ret_reason = NULL;
+                return -ENODATA;
+        }
+        if (!json_object_is_type(v, json_type_string)) {
+                if (ret_reason && asprintf(ret_reason, "field \"%s\" is not a string", key) < 0)
+                        *ret_reason = NULL;
+                return -EBADMSG;
+        }
+        s = json_object_get_string(v);
+        if (isempty(s)) {
+                if (ret_reason && asprintf(ret_reason, "field \"%s\" is empty", key) < 0)
+                        *ret_reason = NULL;
+                return -ENODATA;
+        }
+        *ret = strdup(s);
+        return *ret ? 0 : -ENOMEM;
+}
+
+void enroll_response_done(EnrollResponse *r)
+{
+        r->agent_id = mfree(r->agent_id);
+        r->certificate = mfree(r->certificate);
+        r->ca_chain = mfree(r->ca_chain);
+        r->expires_at = 0;
+}
+
+int enroll_response_parse(const char *body, size_t size, EnrollResponse *ret, char **ret_reason)
+{
+        _cleanup_json_ json_object *o = NULL;
+        _cleanup_free_ char *expires = NULL;
+        EnrollResponse resp = {};
+        int r;
+
+        if (ret_reason)
+                *ret_reason = NULL;
+
+        r = json_parse_object(body, size, &o, ret_reason);
+        if (r < 0)
+                return r;
+
+        if ((r = json_get_string(o, "agentId", &resp.agent_id, ret_reason)) < 0 ||
+            (r = json_get_string(o, "certificate", &resp.certificate, ret_reason)) < 0 ||
+            (r = json_get_string(o, "caChain", &resp.ca_chain, ret_reason)) < 0 ||
+            (r = json_get_string(o, "expiresAt", &expires, ret_reason)) < 0)
+                goto fail;
+
+        r = rfc3339_parse(expires, &resp.expires_at);
+        if (r < 0) {
+                if (ret_reason &&
+                    asprintf(ret_reason, "field \"expiresAt\" is not an RFC 3339 time: \"%s\"", expires) < 0)
+                        *ret_reason = NULL;
+                r = -EBADMSG;
+                goto fail;
+        }
+
+        *ret = resp;
+        return 0;
+
+fail:
+        enroll_response_done(&resp);
+        return r;
+}
+
+int enroll_error_parse(const char *body, size_t size, char **ret_text)
+{
+        _cleanup_json_ json_object *o = NULL;
+        json_object *v;
+        int r;
+
+        r = json_parse_object(body, size, &o, NULL);
+        if (r < 0)
+                return r;
+        if (!json_object_object_get_ex(o, "error", &v) || !json_object_is_type(v, json_type_string))
+                return -EBADMSG;
+        *ret_text = strdup(json_object_get_string(v));
+        return *ret_text ? 0 : -ENOMEM;
+}
+
+static bool text_is_printable(const char *s, size_t size)
+{
+        for (size_t i = 0; i < size; i++)
+                if ((unsigned char)s[i] < 0x20 && s[i] != '\t')
+                        return false;
+        return true;
+}
+
+char *enroll_error_text(long status, const char *body, size_t size)
+{
+        char *text = NULL;
+
+        if (body && size > 0 && enroll_error_parse(body, size, &text) >= 0)
+                return text;
+
+        while (size > 0 && isspace((unsigned char)body[size - 1]))
+                size--;
+        if (body && size > 0 && size <= ERROR_TEXT_MAX && text_is_printable(body, size))
+                return strndup(body, size);
+
+        if (asprintf(&text, "HTTP %ld", status) < 0)
+                return NULL;
+        return text;
+}
+
+EnrollVerdict enroll_classify_status(long status)
+{
+        if (status == 200 || status == 201)
+                return ENROLL_VERDICT_SUCCESS;
+        if (status == 429 || (status >= 500 && status <= 599))
+                return ENROLL_VERDICT_RETRY;
+        return ENROLL_VERDICT_FATAL;
+}
+
+int enroll_status_to_errno(long status)
+{
+        switch (enroll_classify_status(status)) {
+        case ENROLL_VERDICT_SUCCESS:
+                return 0;
+        case ENROLL_VERDICT_RETRY:
+                return -EAGAIN;
+        case ENROLL_VERDICT_FATAL:
+        default:
+                return status == 401 || status == 403 ? -EACCES : -EPERM;
+        }
+}
+
+/* Parses exactly `n` digits. */
+static int parse_digits(const char **p, unsigned n, unsigned *ret)
+{
+        unsigned v = 0;
+
+        for (unsigned i = 0; i < n; i++) {
+                if (!isdigit((unsigned char)(*p)[i]))
+                        return -EINVAL;
+                v = v * 10 + (unsigned)((*p)[i] - '0');
+        }
+        *p += n;
+        *ret = v;
+        return 0;
+}
+
+static bool tm_fields_valid(unsigned year, unsigned mon, unsigned day, unsigned h, unsigned m, unsigned s)
+{
+        return year >= 1970 && year <= 9999 && mon >= 1 && mon <= 12 && day >= 1 && day <= 31 && h <= 23 &&
+               m <= 59 && s <= 60;
+}
+
+static int make_time(unsigned year, unsigned mon, unsigned day, unsigned h, unsigned m, unsigned s,
+                     int64_t offset_sec, usec_t *ret)
+{
+        struct tm tm = {
+                .tm_year = (int)year - 1900,
+                .tm_mon = (int)mon - 1,
+                .tm_mday = (int)day,
+                .tm_hour = (int)h,
+                .tm_min = (int)m,
+                .tm_sec = s == 60 ? 59 : (int)s, /* a leap second counts as the second before */
+        };
+        int64_t t;
+
+        if (!tm_fields_valid(year, mon, day, h, m, s))
+                return -EINVAL;
+        t = (int64_t)timegm(&tm);
+        /* timegm() normalises 31 Feb to 3 Mar; such a date is malformed, not a different day. */
+        if (tm.tm_mday != (int)day || tm.tm_mon != (int)mon - 1)
+                return -EINVAL;
+        t -= offset_sec;
+        if (t < 0)
+                return -ERANGE;
+        *ret = (usec_t)t * USEC_PER_SEC;
+        return 0;
+}
+
+int rfc3339_parse(const char *s, usec_t *ret)
+{
+        unsigned year, mon, day, h, m, sec, oh, om;
+        int64_t offset = 0;
+        usec_t frac = 0, t;
+        const char *p = s;
+        int r;
+
+        if (!s)
+                return -EINVAL;
+        if (parse_digits(&p, 4, &year) < 0 || *p++ != '-' || parse_digits(&p, 2, &mon) < 0 || *p++ != '-' ||
+            parse_digits(&p, 2, &day) < 0)
+                return -EINVAL;
+        if (*p != 'T' && *p != 't' && *p != ' ')
+                return -EINVAL;
+        p++;
+        if (parse_digits(&p, 2, &h) < 0 || *p++ != ':' || parse_digits(&p, 2, &m) < 0 || *p++ != ':' ||
+            parse_digits(&p, 2, &sec) < 0)
+                return -EINVAL;
+        if (*p == '.') {
+                usec_t scale = USEC_PER_SEC;
+                p++;
+                if (!isdigit((unsigned char)*p))
+                        return -EINVAL;
+                for (; isdigit((unsigned char)*p); p++)
+                        if (scale >= 10) {
+                                scale /= 10;
+                                frac += (usec_t)(*p - '0') * scale;
+                        }
+        }
+        if (*p == 'Z' || *p == 'z')
+                p++;
+        else if (*p == '+' || *p == '-') {
+                int sign = *p++ == '-' ? -1 : 1;
+                if (parse_digits(&p, 2, &oh) < 0 || *p++ != ':' || parse_digits(&p, 2, &om) < 0 || oh > 23 ||
+                    om > 59)
+                        return -EINVAL;
+                offset = sign * (int64_t)(oh * 3600 + om * 60);
+        } else
+                return -EINVAL;
+        if (*p != '\0')
+                return -EINVAL;
+
+        r = make_time(year, mon, day, h, m, sec, offset, &t);
+        if (r < 0)
+                return r;
+        *ret = t + frac;
+        return 0;
+}
+
+static int month_from_name(const char *name)
+{
+        static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                             "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+
+        for (size_t i = 0; i < ELEMENTSOF(months); i++)
+                if (streq(name, months[i]))
+                        return (int)i + 1;
+        return -EINVAL;
+}
+
+static bool weekday_valid(const char *name, bool long_form)
+{
+        static const char *const days[] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
+        static const char *const long_days[] = {"Monday", "Tuesday",  "Wednesday", "Thursday",
+                                                "Friday", "Saturday", "Sunday"};
+
+        for (size_t i = 0; i < ELEMENTSOF(days); i++)
+                if (streq(name, long_form ? long_days[i] : days[i]))
+                        return true;
+        return false;
+}
+
+int http_date_parse(const char *s, usec_t *ret)
+{
+        unsigned day, year, h, m, sec;
+        char wday[10], mon[4];
+        int n = -1, month;
+
+        if (!s)
+                return -EINVAL;
+
+        /* IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT */
+        if (sscanf(s, "%3[A-Za-z], %2u %3[A-Za-z] %4u %2u:%2u:%2u GMT%n", wday, &day, mon, &year, &h, &m,
+                   &sec, &n) == 7 &&
+            n == (int)strlen(s) && weekday_valid(wday, false))
+                goto done;
+        /* RFC 850: Sunday, 06-Nov-94 08:49:37 GMT */
+        n = -1;
+        if (sscanf(s, "%9[A-Za-z], %2u-%3[A-Za-z]-%2u %2u:%2u:%2u GMT%n", wday, &day, mon, &year, &h, &m,
+                   &sec, &n) == 7 &&
+            n == (int)strlen(s) && weekday_valid(wday, true)) {
+                year += year < 70 ? 2000 : 1900;
+                goto done;
+        }
+        /* asctime: Sun Nov  6 08:49:37 1994 */
+        n = -1;
+        if (sscanf(s, "%3[A-Za-z] %3[A-Za-z] %2u %2u:%2u:%2u %4u%n", wday, mon, &day, &h, &m, &sec, &year,
+                   &n) == 7 &&
+            n == (int)strlen(s) && weekday_valid(wday, false))
+                goto done;
+        return -EINVAL;
+
+done:
+        month = month_from_name(mon);
+        if (month < 0)
+                return month;
+        return make_time(year, (unsigned)month, day, h, m, sec, 0, ret);
+}
+
+int retry_after_parse(const char *value, usec_t now, usec_t *ret_delay)
+{
+        _cleanup_free_ char *v = NULL;
+        size_t n;
+        usec_t t;
+        int r;
+
+        if (!value)
+                return -EINVAL;
+        while (isspace((unsigned char)*value))
+                value++;
+        v = strdup(value);
+        if (!v)
+                return -ENOMEM;
+        for (n = strlen(v); n > 0 && isspace((unsigned char)v[n - 1]); n--)
+                v[n - 1] = '\0';
+        if (n == 0)
+                return -EINVAL;
+
+        if (strspn(v, "0123456789") == n) {
+                uint64_t secs = 0;
+                for (const char *p = v; *p; p++)
+                        if (__builtin_mul_overflow(secs, 10, &secs) ||
+                            __builtin_add_overflow(secs, (uint64_t)(*p - '0'), &secs))
+                                return -ERANGE;
+                if (secs > UINT64_MAX / USEC_PER_SEC)
+                        return -ERANGE;
+                *ret_delay = secs * USEC_PER_SEC;
+                return 0;
+        }
+
+        r = http_date_parse(v, &t);
+        if (r < 0)
+                return -EINVAL;
+        *ret_delay = t > now ? t - now : 0;
+        return 0;
+}
