@@ -177,6 +177,8 @@ static const char *default_text(SettingId id)
                 return "text";
         case SETTING_HEARTBEAT_INTERVAL:
                 return "30";
+        case SETTING_ENROLL_TIMEOUT:
+                return "300";
         case SETTING_LOADER_EMBEDDED:
                 return BUILT_WITH_LOADER_EMBEDDED ? "on in ephemeral mode, off on hosts" : "off";
         case SETTING_EPHEMERAL:

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "config.h"
+#include "hash-util.h"
 #include "log.h"
 #include "macro.h"
 
@@ -46,6 +47,12 @@ static int validate_absolute_path(const char *v)
         return v[0] == '/' ? 0 : -EINVAL;
 }
 
+static int validate_token_tag(const char *v)
+{
+        unsigned char raw[32];
+        return hexdecode_exact(v, raw, sizeof(raw));
+}
+
 const SettingInfo setting_table[_SETTING_MAX] = {
         [SETTING_CONFIG] = {.name = "config",
                             .flag = "config",
@@ -68,6 +75,33 @@ const SettingInfo setting_table[_SETTING_MAX] = {
                  .secret = true,
                  .accepts = "a TOTP enrolment token",
                  .help = "Enrolment token; implies ephemeral mode (prefer the environment)"},
+        [SETTING_ENROLL_TOKEN_FILE] = {.name = "enroll_token_file",
+                                       .flag = "enroll-token-file",
+                                       .flag_takes_value = true,
+                                       .env = "LINUXGUARD_ENROLL_TOKEN_FILE",
+                                       .key = "enroll_token_file",
+                                       .type = SETTING_STRING,
+                                       .accepts = "an absolute file path",
+                                       .validate = validate_absolute_path,
+                                       .help = "Read the enrolment token from a file (mode 0400 or 0600)"},
+        [SETTING_ENROLL_TOKEN_TAG] =
+                {.name = "enroll_token_tag",
+                 .flag = "enroll-token-tag",
+                 .flag_takes_value = true,
+                 .env = "LINUXGUARD_ENROLL_TOKEN_TAG",
+                 .type = SETTING_STRING,
+                 .accepts = "64 hex digits",
+                 .validate = validate_token_tag,
+                 .help = "Pre-computed hex(sha256(token \":\" workload id)) for --tls-cache"},
+        [SETTING_ENROLL_TIMEOUT] = {.name = "enroll_timeout",
+                                    .flag = "enroll-timeout",
+                                    .flag_takes_value = true,
+                                    .key = "enroll_timeout",
+                                    .type = SETTING_UINT,
+                                    .min = 1,
+                                    .max = 86400,
+                                    .accepts = "seconds, 1 to 86400",
+                                    .help = "Give up enrolling after this many seconds of retries"},
         [SETTING_TENANT_ID] = {.name = "tenant_id",
                                .flag = "tenant-id",
                                .flag_takes_value = true,
