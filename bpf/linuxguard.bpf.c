@@ -1,0 +1,751 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* linuxguard's sensors: filter, copy, submit.
+ *
+ * Only tracepoints are used: this project's kernels lack kprobes and refuse fentry and BPF LSM. Every record
+ * is built in a per-CPU scratch buffer and copied into the ring buffer with bpf_ringbuf_output(), because a
+ * reservation must have a constant size and records are variable-length to stay compact. Syscalls whose
+ * result matters (file operations, credential changes) are recorded at entry into a table keyed by thread id
+ * (task local storage) and reported at exit.
+ *
+ * Every record gets the next sequence number just before it is offered to the ring buffer, and every refusal
+ * is counted, so the counter of lost records equals the number of gaps a consumer sees. Consumers are woken
+ * only once enough data is pending (wakeup_bytes); user space also drains on a short timer.
+ *
+ * Sensors are switched by not loading their programs (names start lg_proc_, lg_file_, lg_net_, lg_kern_). */
+
+#include "vmlinux.h"
+
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "linuxguard-events.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define SCRATCH_SIZE      4096 /* power of two, at least 2 * LG_RECORD_MAX */
+#define PENDING_SIZE      640  /* header + the largest syscall payload + its strings */
+#define EINPROGRESS       115
+#define AF_INET           2
+#define AF_INET6          10
+#define SOCK_STREAM       1
+#define IPPROTO_TCP       6
+
+#define PTRACE_ATTACH     16
+#define PTRACE_SEIZE      0x4206
+#define BPF_PROG_LOAD_CMD 5
+
+_Static_assert(sizeof(struct lg_event_header) + sizeof(struct lg_file) + 2 * LG_PATH_MAX <= PENDING_SIZE,
+               "pending record too small");
+_Static_assert(sizeof(struct lg_event_header) + sizeof(struct lg_exec) + LG_PATH_MAX + LG_ARGV_MAX <=
+                       LG_RECORD_MAX,
+               "exec record too large");
+
+/* Tunables, set by user space before load. */
+const volatile __u32 self_tgid = 0;
+const volatile __u64 wakeup_bytes = 0; /* 0: wake the consumer for every record */
+const volatile bool pid_allow_active = false;
+const volatile bool pid_deny_active = false;
+const volatile bool cgroup_allow_active = false;
+const volatile bool cgroup_deny_active = false;
+const volatile __u32 file_prefix_count = 0;
+const volatile char file_prefixes[LG_FILE_PREFIX_MAX][LG_FILE_PREFIX_LEN] = {};
+
+__u64 lg_seq = 0;
+
+struct scratch {
+        char buf[SCRATCH_SIZE];
+};
+
+struct pending {
+        __u32 active;
+        __u32 reserved;
+        char buf[PENDING_SIZE];
+};
+
+struct {
+        __uint(type, BPF_MAP_TYPE_RINGBUF);
+        __uint(max_entries, 4 * 1024 * 1024);
+} events SEC(".maps");
+
+struct {
+        __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+        __uint(max_entries, _LG_COUNTER_MAX);
+        __type(key, __u32);
+        __type(value, __u64);
+} counters SEC(".maps");
+
+struct {
+        __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+        __uint(max_entries, 1);
+        __type(key, __u32);
+        __type(value, struct scratch);
+} scratch_map SEC(".maps");
+
+/* The syscall a thread is in, recorded at entry and reported at exit. Task storage rather than a hash
+ * keyed by tid: no lookup cost, no table to fill, freed with the task. */
+struct {
+        __uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+        __uint(map_flags, BPF_F_NO_PREALLOC);
+        __type(key, int);
+        __type(value, struct pending);
+} pending_map SEC(".maps");
+
+struct {
+        __uint(type, BPF_MAP_TYPE_HASH);
+        __uint(max_entries, 1024);
+        __type(key, __u32);   /* tid */
+        __type(value, __s32); /* fd passed to connect() */
+} connect_fds SEC(".maps");
+
+#define FILTER_MAP(name, keytype)                \
+        struct {                                 \
+                __uint(type, BPF_MAP_TYPE_HASH); \
+                __uint(max_entries, 1);          \
+                __type(key, keytype);            \
+                __type(value, __u8);             \
+        } name SEC(".maps")
+
+FILTER_MAP(pid_allow, __u32);
+FILTER_MAP(pid_deny, __u32);
+FILTER_MAP(cgroup_allow, __u64);
+FILTER_MAP(cgroup_deny, __u64);
+
+static __always_inline void count(__u32 idx)
+{
+        __u64 *v = bpf_map_lookup_elem(&counters, &idx);
+
+        if (v)
+                __sync_fetch_and_add(v, 1);
+}
+
+static __always_inline void pending_put(const char *buf)
+{
+        struct pending *p = bpf_task_storage_get(&pending_map, bpf_get_current_task_btf(), 0,
+                                                 BPF_LOCAL_STORAGE_GET_F_CREATE);
+
+        if (!p) {
+                count(LG_COUNTER_PENDING_FULL);
+                return;
+        }
+        bpf_probe_read_kernel(p->buf, sizeof(p->buf), buf);
+        p->active = 1;
+}
+
+static __always_inline struct pending *pending_take(void)
+{
+        struct pending *p = bpf_task_storage_get(&pending_map, bpf_get_current_task_btf(), 0, 0);
+
+        if (!p || !p->active)
+                return NULL;
+        p->active = 0;
+        return p;
+}
+
+/* True when the current task must not be reported. */
+static __always_inline bool filtered(void)
+{
+        __u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+        if (tgid == self_tgid)
+                return true;
+        if (pid_allow_active && !bpf_map_lookup_elem(&pid_allow, &tgid))
+                return true;
+        if (pid_deny_active && bpf_map_lookup_elem(&pid_deny, &tgid))
+                return true;
+        if (cgroup_allow_active || cgroup_deny_active) {
+                __u64 cg = bpf_get_current_cgroup_id();
+
+                if (cgroup_allow_active && !bpf_map_lookup_elem(&cgroup_allow, &cg))
+                        return true;
+                if (cgroup_deny_active && bpf_map_lookup_elem(&cgroup_deny, &cg))
+                        return true;
+        }
+        return false;
+}
+
+static __always_inline char *scratch_get(void)
+{
+        __u32 zero = 0;
+        struct scratch *s = bpf_map_lookup_elem(&scratch_map, &zero);
+
+        return s ? s->buf : NULL;
+}
+
+static __always_inline void fill_creds(struct lg_event_header *h)
+{
+        struct task_struct *task = bpf_get_current_task_btf();
+        const struct cred *cred = task->cred;
+        __u64 ugid = bpf_get_current_uid_gid();
+
+        h->uid = (__u32)ugid;
+        h->gid = ugid >> 32;
+        h->euid = cred->euid.val;
+        h->egid = cred->egid.val;
+}
+
+/* Direct loads through the BTF task pointer: far cheaper than a bpf_probe_read_kernel() per field. */
+static __always_inline void fill_header(struct lg_event_header *h, __u16 type)
+{
+        struct task_struct *task = bpf_get_current_task_btf();
+        __u64 id = bpf_get_current_pid_tgid();
+
+        h->type = type;
+        h->size = 0;
+        h->cpu = bpf_get_smp_processor_id();
+        h->flags = 0;
+        h->seq = 0;
+        h->ts_ns = bpf_ktime_get_boot_ns();
+        h->cgroup_id = bpf_get_current_cgroup_id();
+        h->pid = id >> 32;
+        h->tid = (__u32)id;
+        h->ppid = task->real_parent->tgid;
+        fill_creds(h);
+        h->auid = (__u32)-1;
+        if (bpf_core_field_exists(task->loginuid))
+                h->auid = task->loginuid.val;
+        bpf_get_current_comm(h->comm, sizeof(h->comm));
+}
+
+/* Numbers the record and offers it to the ring buffer; a refusal is counted, leaving a gap. */
+static __always_inline void submit(void *rec, __u64 size)
+{
+        struct lg_event_header *h = rec;
+        __u64 flags;
+
+        if (size < sizeof(*h) || size > LG_RECORD_MAX)
+                return;
+        h->size = size;
+        h->seq = __sync_fetch_and_add(&lg_seq, 1) + 1;
+        flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + size >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
+                                                                                     : BPF_RB_NO_WAKEUP;
+        if (bpf_ringbuf_output(&events, rec, size, flags) < 0)
+                count(LG_COUNTER_RING_FULL);
+}
+
+/* ---- process ---------------------------------------------------------------------------------------- */
+
+SEC("tp/sched/sched_process_exec")
+int lg_proc_exec(struct trace_event_raw_sched_process_exec *ctx)
+{
+        struct task_struct *task = (void *)bpf_get_current_task();
+        char *buf;
+        struct lg_exec *e;
+        unsigned long arg_start, arg_end;
+        __u64 off, len;
+        long n;
+
+        if (filtered())
+                return 0;
+        buf = scratch_get();
+        if (!buf)
+                return 0;
+        fill_header((void *)buf, LG_EVENT_EXEC);
+        e = (void *)(buf + sizeof(struct lg_event_header));
+        e->flags = 0;
+        off = sizeof(struct lg_event_header) + sizeof(*e);
+
+        n = bpf_probe_read_kernel_str(buf + off, LG_PATH_MAX,
+                                      (void *)ctx + (ctx->__data_loc_filename & 0xFFFF));
+        if (n <= 0) {
+                buf[off] = 0;
+                n = 1;
+        }
+        if (n == LG_PATH_MAX)
+                e->flags |= LG_EXEC_FILENAME_TRUNCATED;
+        e->filename_len = n;
+        off += n & (LG_PATH_MAX * 2 - 1);
+
+        arg_start = BPF_CORE_READ(task, mm, arg_start);
+        arg_end = BPF_CORE_READ(task, mm, arg_end);
+        len = arg_end > arg_start ? arg_end - arg_start : 0;
+        if (len > LG_ARGV_MAX) {
+                len = LG_ARGV_MAX;
+                e->flags |= LG_EXEC_ARGV_TRUNCATED;
+        }
+        barrier_var(len);
+        if (len > LG_ARGV_MAX || off > LG_RECORD_MAX - LG_ARGV_MAX)
+                return 0;
+        if (len > 0 && bpf_probe_read_user(buf + off, len, (void *)arg_start) < 0)
+                len = 0;
+        if (len > 0)
+                buf[(off + len - 1) & (SCRATCH_SIZE - 1)] = 0; /* a truncated argv still ends in NUL */
+        e->argv_len = len;
+        submit(buf, off + len);
+        return 0;
+}
+
+SEC("tp/sched/sched_process_exit")
+int lg_proc_exit(struct trace_event_raw_sched_process_exit *ctx)
+{
+        struct task_struct *task = (void *)bpf_get_current_task();
+        char *buf;
+        struct lg_exit *e;
+
+        /* One record per process: when the last thread leaves. */
+        if (BPF_CORE_READ(task, signal, live.counter) != 0)
+                return 0;
+        if (filtered())
+                return 0;
+        buf = scratch_get();
+        if (!buf)
+                return 0;
+        fill_header((void *)buf, LG_EVENT_EXIT);
+        e = (void *)(buf + sizeof(struct lg_event_header));
+        e->exit_code = BPF_CORE_READ(task, exit_code);
+        e->reserved = 0;
+        submit(buf, sizeof(struct lg_event_header) + sizeof(*e));
+        return 0;
+}
+
+static __always_inline __u64 read_cap(const kernel_cap_t *cap)
+{
+        __u64 v = 0;
+
+        bpf_probe_read_kernel(&v, sizeof(v), cap);
+        return v;
+}
+
+static __always_inline int cred_enter(struct trace_event_raw_sys_enter *ctx, __u32 op, int nargs)
+{
+        struct task_struct *task = (void *)bpf_get_current_task();
+        const struct cred *cred = BPF_CORE_READ(task, cred);
+        struct lg_event_header *h;
+        struct lg_cred *c;
+        char *buf;
+
+        if (filtered())
+                return 0;
+        buf = scratch_get();
+        if (!buf)
+                return 0;
+        h = (void *)buf;
+        fill_header(h, LG_EVENT_CRED);
+        c = (void *)(buf + sizeof(*h));
+        c->op = op;
+        c->result = 0;
+        c->args[0] = nargs > 0 ? ctx->args[0] : 0;
+        c->args[1] = nargs > 1 ? ctx->args[1] : 0;
+        c->args[2] = nargs > 2 ? ctx->args[2] : 0;
+        c->old_uid = h->uid;
+        c->old_euid = h->euid;
+        c->old_gid = h->gid;
+        c->old_egid = h->egid;
+        c->reserved = 0;
+        c->old_cap_effective = read_cap(&cred->cap_effective);
+        c->cap_effective = 0;
+        c->cap_permitted = 0;
+        h->size = sizeof(*h) + sizeof(*c);
+        pending_put(buf);
+        return 0;
+}
+
+static __always_inline int cred_exit(struct trace_event_raw_sys_exit *ctx)
+{
+        struct task_struct *task = (void *)bpf_get_current_task();
+        const struct cred *cred = BPF_CORE_READ(task, cred);
+        struct lg_event_header *h;
+        struct lg_cred *c;
+        struct pending *p;
+
+        p = pending_take();
+        if (!p)
+                return 0;
+        h = (void *)p->buf;
+        c = (void *)(p->buf + sizeof(*h));
+        if (h->type == LG_EVENT_CRED) {
+                c->result = ctx->ret;
+                fill_creds(h);
+                c->cap_effective = read_cap(&cred->cap_effective);
+                c->cap_permitted = read_cap(&cred->cap_permitted);
+                submit(p->buf, sizeof(*h) + sizeof(*c));
+        }
+        return 0;
+}
+
+#define CRED_SYSCALL(name, op, nargs)                                   \
+        SEC("tp/syscalls/sys_enter_" #name)                             \
+        int lg_proc_enter_##name(struct trace_event_raw_sys_enter *ctx) \
+        {                                                               \
+                return cred_enter(ctx, op, nargs);                      \
+        }                                                               \
+        SEC("tp/syscalls/sys_exit_" #name)                              \
+        int lg_proc_exit_##name(struct trace_event_raw_sys_exit *ctx)   \
+        {                                                               \
+                return cred_exit(ctx);                                  \
+        }
+
+CRED_SYSCALL(setuid, LG_CRED_SETUID, 1)
+CRED_SYSCALL(setreuid, LG_CRED_SETREUID, 2)
+CRED_SYSCALL(setresuid, LG_CRED_SETRESUID, 3)
+CRED_SYSCALL(setfsuid, LG_CRED_SETFSUID, 1)
+CRED_SYSCALL(setgid, LG_CRED_SETGID, 1)
+CRED_SYSCALL(setregid, LG_CRED_SETREGID, 2)
+CRED_SYSCALL(setresgid, LG_CRED_SETRESGID, 3)
+CRED_SYSCALL(setfsgid, LG_CRED_SETFSGID, 1)
+CRED_SYSCALL(capset, LG_CRED_CAPSET, 0)
+
+/* ---- file ------------------------------------------------------------------------------------------- */
+
+/* path points into a map value with at least LG_FILE_PREFIX_LEN readable bytes. */
+static __always_inline bool path_watched(const char *path)
+{
+        for (int i = 0; i < LG_FILE_PREFIX_MAX; i++) {
+                bool match = true;
+
+                if (i >= file_prefix_count)
+                        break;
+                for (int j = 0; j < LG_FILE_PREFIX_LEN; j++) {
+                        char c = file_prefixes[i][j];
+
+                        if (!c)
+                                break;
+                        if (path[j] != c) {
+                                match = false;
+                                break;
+                        }
+                }
+                if (match)
+                        return true;
+        }
+        return false;
+}
+
+/* Reads a user string into buf at off; returns its length with the NUL, at least 1. */
+static __always_inline __u32 read_path(char *buf, __u64 off, const char *user, __u32 *truncated, __u32 bit)
+{
+        long n;
+
+        off &= SCRATCH_SIZE / 2 - 1;
+        n = bpf_probe_read_user_str(buf + off, LG_PATH_MAX, user);
+        if (n <= 0) {
+                buf[off] = 0;
+                return 1;
+        }
+        if (n == LG_PATH_MAX)
+                *truncated |= bit;
+        return n & (LG_PATH_MAX * 2 - 1);
+}
+
+static __always_inline int file_enter(__u32 op, const char *path1, const char *path2, __u32 flags,
+                                      __u32 mode)
+{
+        __u64 off = sizeof(struct lg_event_header) + sizeof(struct lg_file);
+        struct lg_file *f;
+        char *buf;
+        __u32 n1, n2 = 0;
+        bool watched;
+
+        if (filtered())
+                return 0;
+        buf = scratch_get();
+        if (!buf)
+                return 0;
+        f = (void *)(buf + sizeof(struct lg_event_header));
+        f->str_flags = 0;
+        n1 = read_path(buf, off, path1, &f->str_flags, LG_FILE_PATH_TRUNCATED);
+        watched = path_watched(buf + off);
+        if (path2) {
+                n2 = read_path(buf, off + n1, path2, &f->str_flags, LG_FILE_PATH2_TRUNCATED);
+                watched = watched || path_watched(buf + ((off + n1) & (SCRATCH_SIZE / 2 - 1)));
+        }
+        if (!watched)
+                return 0;
+        fill_header((void *)buf, LG_EVENT_FILE);
+        f->op = op;
+        f->result = 0;
+        f->flags = flags;
+        f->mode = mode;
+        f->path_len = n1;
+        f->path2_len = n2;
+        ((struct lg_event_header *)buf)->size = off + n1 + n2;
+        pending_put(buf);
+        return 0;
+}
+
+static __always_inline int file_exit(struct trace_event_raw_sys_exit *ctx)
+{
+        struct lg_event_header *h;
+        struct lg_file *f;
+        struct pending *p;
+        __u64 size;
+
+        p = pending_take();
+        if (!p)
+                return 0;
+        h = (void *)p->buf;
+        f = (void *)(p->buf + sizeof(*h));
+        size = h->size;
+        if (h->type == LG_EVENT_FILE && size <= PENDING_SIZE) {
+                f->result = ctx->ret;
+                submit(p->buf, size);
+        }
+        return 0;
+}
+
+#define FILE_EXIT(name)                                               \
+        SEC("tp/syscalls/sys_exit_" #name)                            \
+        int lg_file_exit_##name(struct trace_event_raw_sys_exit *ctx) \
+        {                                                             \
+                return file_exit(ctx);                                \
+        }
+
+SEC("tp/syscalls/sys_enter_open")
+int lg_file_enter_open(struct trace_event_raw_sys_enter *ctx)
+{
+        return file_enter(LG_FILE_OPEN, (const char *)ctx->args[0], NULL, ctx->args[1], ctx->args[2]);
+}
+FILE_EXIT(open)
+
+SEC("tp/syscalls/sys_enter_openat")
+int lg_file_enter_openat(struct trace_event_raw_sys_enter *ctx)
+{
+        return file_enter(LG_FILE_OPEN, (const char *)ctx->args[1], NULL, ctx->args[2], ctx->args[3]);
+}
+FILE_EXIT(openat)
+
+SEC("tp/syscalls/sys_enter_openat2")
+int lg_file_enter_openat2(struct trace_event_raw_sys_enter *ctx)
+{
+        struct open_how how = {};
+
+        bpf_probe_read_user(&how, sizeof(how), (void *)ctx->args[2]);
+        return file_enter(LG_FILE_OPEN, (const char *)ctx->args[1], NULL, how.flags, how.mode);
+}
+FILE_EXIT(openat2)
+
+SEC("tp/syscalls/sys_enter_unlink")
+int lg_file_enter_unlink(struct trace_event_raw_sys_enter *ctx)
+{
+        return file_enter(LG_FILE_UNLINK, (const char *)ctx->args[0], NULL, 0, 0);
+}
+FILE_EXIT(unlink)
+
+SEC("tp/syscalls/sys_enter_unlinkat")
+int lg_file_enter_unlinkat(struct trace_event_raw_sys_enter *ctx)
+{
+        return file_enter(LG_FILE_UNLINK, (const char *)ctx->args[1], NULL, ctx->args[2], 0);
+}
+FILE_EXIT(unlinkat)
+
+SEC("tp/syscalls/sys_enter_rename")
+int lg_file_enter_rename(struct trace_event_raw_sys_enter *ctx)
+{
+        return file_enter(LG_FILE_RENAME, (const char *)ctx->args[0], (const char *)ctx->args[1], 0, 0);
+}
+FILE_EXIT(rename)
+
+SEC("tp/syscalls/sys_enter_renameat")
+int lg_file_enter_renameat(struct trace_event_raw_sys_enter *ctx)
+{
+        return file_enter(LG_FILE_RENAME, (const char *)ctx->args[1], (const char *)ctx->args[3], 0, 0);
+}
+FILE_EXIT(renameat)
+
+SEC("tp/syscalls/sys_enter_renameat2")
+int lg_file_enter_renameat2(struct trace_event_raw_sys_enter *ctx)
+{
+        return file_enter(LG_FILE_RENAME, (const char *)ctx->args[1], (const char *)ctx->args[3],
+                          ctx->args[4], 0);
+}
+FILE_EXIT(renameat2)
+
+/* ---- network ---------------------------------------------------------------------------------------- */
+
+/* The 4-tuple is read from the socket behind the fd when the syscall returns, in the caller's context:
+ * sock:inet_sock_set_state fires in softirq context for the transitions to ESTABLISHED (so the current task
+ * is not the owner), and at CLOSE -> SYN_SENT the source port is not yet chosen. */
+static __always_inline struct sock *sock_from_fd(int fd)
+{
+        struct task_struct *task = (void *)bpf_get_current_task();
+        struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+        struct file **fds;
+        struct file *file = NULL;
+        struct socket *sock;
+
+        if (fd < 0 || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+                return NULL;
+        fds = BPF_CORE_READ(fdt, fd);
+        bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
+        if (!file)
+                return NULL;
+        sock = BPF_CORE_READ(file, private_data);
+        return sock ? BPF_CORE_READ(sock, sk) : NULL;
+}
+
+static __always_inline void net_report(__u16 op, int fd, __s32 result)
+{
+        struct sock *sk = sock_from_fd(fd);
+        struct lg_net *n;
+        char *buf;
+        __u16 family;
+
+        if (!sk)
+                return;
+        family = BPF_CORE_READ(sk, __sk_common.skc_family);
+        if (family != AF_INET && family != AF_INET6)
+                return;
+        if (BPF_CORE_READ(sk, sk_type) != SOCK_STREAM || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+                return;
+        buf = scratch_get();
+        if (!buf)
+                return;
+        fill_header((void *)buf, LG_EVENT_NET);
+        n = (void *)(buf + sizeof(struct lg_event_header));
+        __builtin_memset(n, 0, sizeof(*n));
+        n->op = op;
+        n->family = family;
+        n->protocol = IPPROTO_TCP;
+        n->result = result;
+        n->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+        n->rport = __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
+        if (family == AF_INET) {
+                BPF_CORE_READ_INTO((__u32 *)n->laddr, sk, __sk_common.skc_rcv_saddr);
+                BPF_CORE_READ_INTO((__u32 *)n->raddr, sk, __sk_common.skc_daddr);
+        } else {
+                bpf_core_read(n->laddr, sizeof(n->laddr), &sk->__sk_common.skc_v6_rcv_saddr);
+                bpf_core_read(n->raddr, sizeof(n->raddr), &sk->__sk_common.skc_v6_daddr);
+        }
+        submit(buf, sizeof(struct lg_event_header) + sizeof(*n));
+}
+
+SEC("tp/syscalls/sys_enter_connect")
+int lg_net_enter_connect(struct trace_event_raw_sys_enter *ctx)
+{
+        __u32 tid = (__u32)bpf_get_current_pid_tgid();
+        __s32 fd = ctx->args[0];
+
+        if (filtered())
+                return 0;
+        bpf_map_update_elem(&connect_fds, &tid, &fd, BPF_ANY);
+        return 0;
+}
+
+SEC("tp/syscalls/sys_exit_connect")
+int lg_net_exit_connect(struct trace_event_raw_sys_exit *ctx)
+{
+        __u32 tid = (__u32)bpf_get_current_pid_tgid();
+        __s32 *fd = bpf_map_lookup_elem(&connect_fds, &tid);
+        __s32 ret = ctx->ret;
+
+        if (!fd)
+                return 0;
+        if (ret == 0 || ret == -EINPROGRESS)
+                net_report(LG_NET_CONNECT, *fd, ret);
+        bpf_map_delete_elem(&connect_fds, &tid);
+        return 0;
+}
+
+static __always_inline int accept_exit(struct trace_event_raw_sys_exit *ctx)
+{
+        if (ctx->ret < 0 || filtered())
+                return 0;
+        net_report(LG_NET_ACCEPT, ctx->ret, ctx->ret);
+        return 0;
+}
+
+SEC("tp/syscalls/sys_exit_accept")
+int lg_net_exit_accept(struct trace_event_raw_sys_exit *ctx)
+{
+        return accept_exit(ctx);
+}
+
+SEC("tp/syscalls/sys_exit_accept4")
+int lg_net_exit_accept4(struct trace_event_raw_sys_exit *ctx)
+{
+        return accept_exit(ctx);
+}
+
+/* ---- kernel ----------------------------------------------------------------------------------------- */
+
+/* module:module_load, declared here because vmlinux.h lacks it on kernels built without modules. */
+struct lg_tp_module_load {
+        __u64 common;
+        __u32 taints;
+        __u32 data_loc_name;
+};
+
+SEC("tp/module/module_load")
+int lg_kern_module_load(struct lg_tp_module_load *ctx)
+{
+        struct lg_module *m;
+        char *buf;
+        __u64 off = sizeof(struct lg_event_header) + sizeof(*m);
+        long n;
+
+        if (filtered())
+                return 0;
+        buf = scratch_get();
+        if (!buf)
+                return 0;
+        fill_header((void *)buf, LG_EVENT_MODULE);
+        m = (void *)(buf + sizeof(struct lg_event_header));
+        m->taints = ctx->taints;
+        m->reserved = 0;
+        n = bpf_probe_read_kernel_str(buf + off, LG_NAME_MAX, (void *)ctx + (ctx->data_loc_name & 0xFFFF));
+        if (n <= 0) {
+                buf[off] = 0;
+                n = 1;
+        }
+        m->name_len = n;
+        submit(buf, off + (n & (LG_NAME_MAX * 2 - 1)));
+        return 0;
+}
+
+SEC("tp/syscalls/sys_enter_ptrace")
+int lg_kern_enter_ptrace(struct trace_event_raw_sys_enter *ctx)
+{
+        struct lg_ptrace *p;
+        char *buf;
+        long request = ctx->args[0];
+
+        if ((request != PTRACE_ATTACH && request != PTRACE_SEIZE) || filtered())
+                return 0;
+        buf = scratch_get();
+        if (!buf)
+                return 0;
+        fill_header((void *)buf, LG_EVENT_PTRACE);
+        p = (void *)(buf + sizeof(struct lg_event_header));
+        p->request = request;
+        p->target_pid = ctx->args[1];
+        submit(buf, sizeof(struct lg_event_header) + sizeof(*p));
+        return 0;
+}
+
+/* Offsets in union bpf_attr for BPF_PROG_LOAD: stable UAPI. */
+#define BPF_ATTR_PROG_TYPE 0
+#define BPF_ATTR_INSN_CNT  4
+#define BPF_ATTR_PROG_NAME 48
+#define BPF_OBJ_NAME_LEN   16
+
+SEC("tp/syscalls/sys_enter_bpf")
+int lg_kern_enter_bpf(struct trace_event_raw_sys_enter *ctx)
+{
+        const char *attr = (const char *)ctx->args[1];
+        struct lg_bpf_prog *b;
+        char *buf;
+        __u64 off = sizeof(struct lg_event_header) + sizeof(*b);
+        long n;
+
+        if (ctx->args[0] != BPF_PROG_LOAD_CMD || filtered())
+                return 0;
+        buf = scratch_get();
+        if (!buf)
+                return 0;
+        fill_header((void *)buf, LG_EVENT_BPF_PROG);
+        b = (void *)(buf + sizeof(struct lg_event_header));
+        b->prog_type = 0;
+        b->insn_cnt = 0;
+        b->reserved = 0;
+        b->reserved2 = 0;
+        bpf_probe_read_user(&b->prog_type, sizeof(b->prog_type), attr + BPF_ATTR_PROG_TYPE);
+        bpf_probe_read_user(&b->insn_cnt, sizeof(b->insn_cnt), attr + BPF_ATTR_INSN_CNT);
+        n = bpf_probe_read_user_str(buf + off, BPF_OBJ_NAME_LEN, attr + BPF_ATTR_PROG_NAME);
+        if (n <= 0) {
+                buf[off] = 0;
+                n = 1;
+        }
+        b->name_len = n;
+        submit(buf, off + (n & (BPF_OBJ_NAME_LEN * 2 - 1)));
+        return 0;
+}
