@@ -15,8 +15,8 @@ static inline int run_suite_tap(Suite *s)
         return failed == 0 ? 0 : 1;
 }
 
-#define CHECK_MAIN(suite_fn)                                                                                   \
-        int main(void)                                                                                         \
-        {                                                                                                      \
-                return run_suite_tap(suite_fn());                                                              \
+#define CHECK_MAIN(suite_fn)                      \
+        int main(void)                            \
+        {                                         \
+                return run_suite_tap(suite_fn()); \
         }

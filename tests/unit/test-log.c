@@ -12,13 +12,13 @@ START_TEST(test_redact_table)
                 const char *secrets[3];
                 const char *want;
         } cases[] = {
-                { "token=abc123 ok", { "abc123" }, "token=[redacted] ok" },
-                { "abc123abc123", { "abc123" }, "[redacted][redacted]" },
-                { "nothing here", { "abc123" }, "nothing here" },
-                { "a-b-c", { "", NULL }, "a-b-c" },
+                {"token=abc123 ok", {"abc123"}, "token=[redacted] ok"},
+                {"abc123abc123", {"abc123"}, "[redacted][redacted]"},
+                {"nothing here", {"abc123"}, "nothing here"},
+                {"a-b-c", {"", NULL}, "a-b-c"},
                 /* The longest match wins, so a secret that contains another is removed whole. */
-                { "xx SECRETLONG yy", { "SECRET", "SECRETLONG" }, "xx [redacted] yy" },
-                { "", { "x" }, "" },
+                {"xx SECRETLONG yy", {"SECRET", "SECRETLONG"}, "xx [redacted] yy"},
+                {"", {"x"}, ""},
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
