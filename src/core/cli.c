@@ -149,6 +149,12 @@ int settings_defaults(bool loader_embedded, Settings *ret)
                 {SETTING_LOG_LEVEL, "info"},
                 {SETTING_LOG_FORMAT, "text"},
                 {SETTING_HEARTBEAT_INTERVAL, "30"},
+                {SETTING_ENROLL_TIMEOUT, "300"},
+                {SETTING_SENSOR_PROCESS, "true"},
+                {SETTING_SENSOR_FILE, "true"},
+                {SETTING_SENSOR_NETWORK, "true"},
+                {SETTING_SENSOR_KERNEL, "true"},
+                {SETTING_RING_BUFFER_SIZE, "4194304"},
         };
         int r;
 
@@ -179,6 +185,13 @@ static const char *default_text(SettingId id)
                 return "30";
         case SETTING_ENROLL_TIMEOUT:
                 return "300";
+        case SETTING_SENSOR_PROCESS:
+        case SETTING_SENSOR_FILE:
+        case SETTING_SENSOR_NETWORK:
+        case SETTING_SENSOR_KERNEL:
+                return "on";
+        case SETTING_RING_BUFFER_SIZE:
+                return "4194304";
         case SETTING_LOADER_EMBEDDED:
                 return BUILT_WITH_LOADER_EMBEDDED ? "on in ephemeral mode, off on hosts" : "off";
         case SETTING_EPHEMERAL:

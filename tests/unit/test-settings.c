@@ -4,10 +4,10 @@
 
 #include "agent-config.h"
 #include "check-tap.h"
-#include "macro.h"
 #include "cli.h"
 #include "config-file.h"
 #include "config.h"
+#include "macro.h"
 
 START_TEST(test_parse_boolean)
 {
@@ -180,7 +180,9 @@ START_TEST(test_config_file_errors)
                 {"log_level = \"loud\";\n", "agent.conf:1: log_level: invalid value \"loud\" (accepts "
                                             "debug, info, notice, warning or error)"},
                 {"api_url = \"https://x\"\n tenant_id = ;\n", "agent.conf:2: syntax error"},
-                {"sensors = { process = true; };\n", "agent.conf:1: unknown key \"sensors\""},
+                {"sensors = { process = true; bogus = 1; };\n",
+                 "agent.conf:1: unknown key \"sensors.bogus\""},
+                {"monitor = { x = 1; };\n", "agent.conf:1: unknown key \"monitor\""},
         };
 
         for (size_t i = 0; i < ELEMENTSOF(t); i++) {
@@ -262,12 +264,33 @@ START_TEST(test_cli_token_is_copied_and_wiped_from_argv)
 }
 END_TEST
 
+/* Every setting the help text gives a concrete default actually gets one from the defaults layer. */
+START_TEST(test_defaults_cover_the_table)
+{
+        static const SettingId without_default[] = {
+                SETTING_ENROLL_TOKEN, SETTING_ENROLL_TOKEN_FILE, SETTING_ENROLL_TOKEN_TAG, SETTING_TENANT_ID,
+                SETTING_WORKLOAD_ID,  SETTING_NODE_ID,           SETTING_POD_UID,          SETTING_CA_FILE,
+        };
+        _cleanup_(settings_done) Settings d = {};
+
+        ck_assert_int_eq(settings_defaults(false, &d), 0);
+        for (size_t i = 0; i < _SETTING_MAX; i++) {
+                bool expect = true;
+                for (size_t j = 0; j < ELEMENTSOF(without_default); j++)
+                        if (without_default[j] == (SettingId)i)
+                                expect = false;
+                ck_assert_msg(settings_is_set(&d, i) == expect, "default of %s", setting_info(i)->name);
+        }
+}
+END_TEST
+
 static Suite *settings_suite(void)
 {
         Suite *s = suite_create("settings");
         TCase *tc = tcase_create("layers");
 
         tcase_add_test(tc, test_parse_boolean);
+        tcase_add_test(tc, test_defaults_cover_the_table);
         tcase_add_test(tc, test_env_bindings);
         tcase_add_test(tc, test_env_blank_api_url_is_absent);
         tcase_add_test(tc, test_env_bad_boolean_names_the_variable);
