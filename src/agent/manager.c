@@ -13,6 +13,8 @@
 #include "config.h"
 #include "exit-status.h"
 #include "log.h"
+#include "sensors.h"
+#include <json-c/json.h>
 
 static int on_exit_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 {
@@ -36,23 +38,43 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
         return 0;
 }
 
+/* A status record in the local output, so a reader of the stream sees the agent alive and any loss. */
 static int write_heartbeat(Manager *m)
 {
-        char line[512];
-        usec_t t = now(CLOCK_REALTIME), mono = now(CLOCK_MONOTONIC);
-        int n;
+        SensorsStats stats = {};
+        json_object *o;
+        const char *line;
+        int r;
 
-        n = snprintf(line, sizeof(line),
-                     "{\"type\":\"heartbeat\",\"time\":%llu,\"sequence\":%llu,\"mode\":\"%s\","
-                     "\"uptime_s\":%llu,\"version\":\"%s\"}\n",
-                     (unsigned long long)(t / USEC_PER_MSEC), (unsigned long long)++m->heartbeat_sequence,
-                     agent_mode_to_string(m->config->profile.mode),
-                     (unsigned long long)((mono - m->start_usec) / USEC_PER_SEC), PACKAGE_VERSION);
-        if (n < 0 || (size_t)n >= sizeof(line))
-                return -ENOBUFS;
-        int r = output_write(m->output, line, (size_t)n);
+        if (m->sensors)
+                (void)sensors_read_stats(m->sensors, &stats);
+        o = json_object_new_object();
+        if (!o)
+                return -ENOMEM;
+        json_object_object_add(o, "type", json_object_new_string("heartbeat"));
+        json_object_object_add(o, "time",
+                               json_object_new_int64((int64_t)(now(CLOCK_REALTIME) / USEC_PER_MSEC)));
+        json_object_object_add(o, "sequence", json_object_new_int64((int64_t)++m->heartbeat_sequence));
+        json_object_object_add(o, "mode",
+                               json_object_new_string(agent_mode_to_string(m->config->profile.mode)));
+        json_object_object_add(
+                o, "uptime_s",
+                json_object_new_int64((int64_t)((now(CLOCK_MONOTONIC) - m->start_usec) / USEC_PER_SEC)));
+        json_object_object_add(o, "version", json_object_new_string(PACKAGE_VERSION));
+        json_object_object_add(o, "degraded",
+                               m->degraded_reason[0] ? json_object_new_string(m->degraded_reason) : NULL);
+        json_object_object_add(o, "events", json_object_new_int64((int64_t)stats.events));
+        json_object_object_add(o, "ring_drops", json_object_new_int64((int64_t)stats.ring_drops));
+        json_object_object_add(o, "decode_errors", json_object_new_int64((int64_t)stats.decode_errors));
+        json_object_object_add(o, "encode_errors", json_object_new_int64((int64_t)m->encode_errors));
+
+        line = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+        r = output_write(m->output, line, strlen(line));
+        if (r >= 0)
+                r = output_write(m->output, "\n", 1);
         if (r >= 0)
                 r = output_flush(m->output);
+        json_object_put(o);
         return r;
 }
 
@@ -132,6 +154,10 @@ int manager_start(Manager *m)
         if (output_kind(m->output) == OUTPUT_API)
                 log_notice("Output 'api' is not available yet in this build; writing to stdout instead.");
 
+        r = manager_start_sensors(m);
+        if (r < 0)
+                return r;
+
         r = sd_event_add_time_relative(m->event, &m->heartbeat_source, CLOCK_MONOTONIC,
                                        m->heartbeat_interval_usec, USEC_PER_SEC / 10, on_heartbeat, m);
         if (r < 0)
@@ -161,6 +187,8 @@ Manager *manager_free(Manager *m)
         sd_event_source_disable_unref(m->sighup_source);
         sd_event_source_disable_unref(m->sigint_source);
         sd_event_source_disable_unref(m->sigterm_source);
+        manager_stop_enrolment(m);
+        manager_stop_sensors(m);
         output_free(m->output);
         sd_event_unref(m->event);
         free(m);

@@ -4,8 +4,10 @@
 #include <systemd/sd-event.h>
 
 #include "agent-config.h"
+#include "event-json.h"
 #include "macro.h"
 #include "output.h"
+#include "strbuf.h"
 #include "time-util.h"
 
 typedef struct Manager {
@@ -17,6 +19,20 @@ typedef struct Manager {
 
         AgentConfig *config; /* borrowed, outlives the manager */
         Output *output;
+
+        /* The eBPF sensors and the batch of encoded events waiting for the output. */
+        struct Sensors *sensors;
+        StrBuf event_batch;
+        EventContext event_context;
+        uint64_t encode_errors;
+        char degraded_reason[512]; /* empty while the sensors run */
+
+        /* Enrolment, then the in-memory identity and the mTLS API client built on it. */
+        struct Enroll *enroll;
+        struct TlsIdentity *identity;
+        struct ApiClient *api;
+        char agent_id[128];
+        bool api_heartbeat_in_flight;
         char hostname[256];
         usec_t start_usec;
         usec_t heartbeat_interval_usec;
@@ -28,5 +44,15 @@ Manager *manager_free(Manager *m);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Manager *, manager_free);
 
 int manager_start(Manager *m);
+
+/* manager-sensors.c: loads the sensors; when eBPF cannot run, records why and carries on degraded. */
+int manager_start_sensors(Manager *m);
+void manager_stop_sensors(Manager *m);
+
+/* manager-enroll.c: enrols with the token (ephemeral mode), then heartbeats over mTLS. A missing tenant
+ * is refused here, before any request, with the spec's text. */
+int manager_start_enrolment(Manager *m);
+void manager_send_api_heartbeat(Manager *m);
+void manager_stop_enrolment(Manager *m);
 /* Runs until a signal ends it; returns the exit status (143 for SIGTERM, 130 for SIGINT). */
 int manager_run(Manager *m);

@@ -90,6 +90,15 @@ static int run_agent(AgentConfig *config)
         if (r < 0)
                 return log_error_errno(r, "Failed to start the agent: %m");
 
+        if (config->profile.mode == MODE_EPHEMERAL &&
+            settings_str(&config->settings, SETTING_ENROLL_TOKEN)) {
+                r = manager_start_enrolment(m);
+                if (r == -EINVAL)
+                        return EXIT_ENROLL_REFUSED;
+                if (r < 0)
+                        return log_error_errno(r, "Failed to start enrolment: %m");
+        }
+
         log_info("linuxguard %s started in %s mode, output %s.", PACKAGE_VERSION,
                  agent_mode_to_string(config->profile.mode), output_describe(m->output));
         return manager_run(m);
