@@ -25,6 +25,10 @@ for args in "--help" "start --help"; do
 	contains "$out" "default: /etc/linuxguard/agent.conf" "'$args' shows the config default"
 done
 
+# The binary exports no function: a library's internal symbol (libconfig has its own strbuf_append)
+# must never be interposed by one of ours.
+is "$(nm -D --defined-only "$LG" | awk '$2 == "T" || $2 == "W" { print $3 }')" "" "the binary exports no functions"
+
 rc=$(run version)
 is "$rc" 0 "version exits 0"
 like "$(cat "$T/out")" "^linuxguard [0-9]+\.[0-9]+\.[0-9]+" "version prints the version"
