@@ -4,6 +4,7 @@
  * it retries. Its result decides the process's fate: a refusal or giving up ends the agent with a status
  * of its own, success installs the in-memory identity and starts heartbeats over mTLS. */
 
+#include <ctype.h>
 #include <errno.h>
 #include <json-c/json.h>
 #include <stdio.h>
@@ -15,6 +16,9 @@
 #include "log.h"
 #include "manager.h"
 #include "sensors.h"
+#include "tls-cache.h"
+
+#include <gnutls/x509.h>
 
 static void on_api_heartbeat_done(int r, long status, const char *body, size_t body_size,
                                   const char *error_text, void *userdata)
@@ -63,10 +67,47 @@ void manager_send_api_heartbeat(Manager *m)
                 m->api_heartbeat_in_flight = true;
 }
 
+/* The backend names the agent in the certificate's CN; a reused cache has nothing else to say it. */
+static void agent_id_from_certificate(const TlsIdentity *id, char *buf, size_t size)
+{
+        const char *pem = tls_identity_get_cert_pem(id);
+        gnutls_datum_t d = {(unsigned char *)pem, pem ? (unsigned)strlen(pem) : 0};
+        gnutls_x509_crt_t crt;
+
+        buf[0] = 0;
+        if (!pem || gnutls_x509_crt_init(&crt) < 0)
+                return;
+        if (gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_PEM) >= 0)
+                (void)gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, 0, buf, &size);
+        gnutls_x509_crt_deinit(crt);
+}
+
+/* Installs a verified identity (fresh or from the cache) and starts the mTLS heartbeats. */
+static int manager_use_identity(Manager *m, TlsIdentity *identity)
+{
+        const Settings *s = &m->config->settings;
+        int r;
+
+        m->identity = identity;
+        if (!m->agent_id[0])
+                agent_id_from_certificate(identity, m->agent_id, sizeof(m->agent_id));
+        r = api_client_new(&m->api, m->event, settings_str(s, SETTING_API_URL),
+                           settings_str(s, SETTING_CA_FILE));
+        if (r >= 0)
+                r = api_client_set_identity(m->api, m->identity);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up the mTLS client: %m");
+
+        log_info("Agent %s, certificate valid for %llu s more; identity kept in memory only.", m->agent_id,
+                 (unsigned long long)((tls_identity_get_not_after(m->identity) - now(CLOCK_REALTIME)) /
+                                      USEC_PER_SEC));
+        manager_send_api_heartbeat(m);
+        return 0;
+}
+
 static void on_enrolled(int r, TlsIdentity *identity, const char *error_text, void *userdata)
 {
         Manager *m = userdata;
-        const Settings *s = &m->config->settings;
         const char *agent_id = m->enroll ? enroll_get_agent_id(m->enroll) : NULL;
 
         snprintf(m->agent_id, sizeof(m->agent_id), "%s", strempty(agent_id));
@@ -77,26 +118,24 @@ static void on_enrolled(int r, TlsIdentity *identity, const char *error_text, vo
                 (void)sd_event_exit(m->event, r == -ETIMEDOUT ? EXIT_ENROLL_GAVE_UP : EXIT_ENROLL_REFUSED);
                 return;
         }
+        log_info("Enrolled as agent %s.", m->agent_id);
 
-        m->identity = identity;
-        r = api_client_new(&m->api, m->event, settings_str(s, SETTING_API_URL),
-                           settings_str(s, SETTING_CA_FILE));
-        if (r >= 0)
-                r = api_client_set_identity(m->api, m->identity);
-        if (r < 0) {
-                log_error_errno(r, "Failed to set up the mTLS client: %m");
-                (void)sd_event_exit(m->event, EXIT_RUNTIME);
-                return;
+        if (m->tls_cache) {
+                r = tls_cache_store(RUNTIME_DIR, m->tls_cache_tag, identity);
+                if (r < 0)
+                        log_warning_errno(r,
+                                          "Failed to seed the TLS cache in %s/tls, the next start will "
+                                          "enrol again: %m",
+                                          RUNTIME_DIR);
+                else
+                        log_info("Seeded the TLS cache in %s/tls.", RUNTIME_DIR);
         }
 
-        log_info("Enrolled as agent %s, certificate valid for %llu s; identity kept in memory only.",
-                 m->agent_id,
-                 (unsigned long long)((tls_identity_get_not_after(m->identity) - now(CLOCK_REALTIME)) /
-                                      USEC_PER_SEC));
-        manager_send_api_heartbeat(m);
+        if (manager_use_identity(m, identity) < 0)
+                (void)sd_event_exit(m->event, EXIT_RUNTIME);
 }
 
-int manager_start_enrolment(Manager *m)
+static int start_enrolment(Manager *m)
 {
         const Settings *s = &m->config->settings;
         EnrollParams p = {
@@ -111,13 +150,79 @@ int manager_start_enrolment(Manager *m)
                 .give_up_usec = settings_uint(s, SETTING_ENROLL_TIMEOUT) * USEC_PER_SEC,
         };
         const char *why = enroll_params_check(&p);
+        int r;
 
         if (why) {
                 log_error("%s", why);
-                return -EINVAL;
+                return EXIT_ENROLL_REFUSED;
         }
         log_info("Enrolling into tenant %s at %s as workload %s.", p.tenant_id, p.api_url, p.workload_id);
-        return enroll_start(&m->enroll, m->event, &p, on_enrolled, m);
+        r = enroll_start(&m->enroll, m->event, &p, on_enrolled, m);
+        return r == -EINVAL ? EXIT_ENROLL_REFUSED : r;
+}
+
+/* The cache is usable only when its tag proves it belongs to this token and workload. */
+static int try_tls_cache(Manager *m, const char *token, TlsIdentity **ret)
+{
+        const Settings *s = &m->config->settings;
+        const char *tag = settings_str(s, SETTING_ENROLL_TOKEN_TAG);
+        char message[1024] = "";
+        int r = 0;
+
+        if (!token && !tag) {
+                log_error("%s", TLS_CACHE_NEEDS_TOKEN_MESSAGE);
+                return -EINVAL;
+        }
+        r = tls_cache_check_memory_fs(RUNTIME_DIR, message, sizeof(message));
+        if (r < 0) {
+                log_error("%s", message);
+                return r;
+        }
+        if (token)
+                r = tls_cache_tag(token, m->config->workload_id, m->tls_cache_tag);
+        else
+                for (size_t i = 0; i < sizeof(m->tls_cache_tag); i++)
+                        m->tls_cache_tag[i] = (char)tolower((unsigned char)tag[i]);
+        if (r < 0)
+                return log_error_errno(r, "Failed to compute the TLS cache tag: %m");
+        m->tls_cache = true;
+
+        r = tls_cache_load(RUNTIME_DIR, m->tls_cache_tag, now(CLOCK_REALTIME), ret, message,
+                           sizeof(message));
+        if (r < 0)
+                log_error("%s", message);
+        else if (r == 0 && message[0])
+                log_info("Not reusing the TLS cache: %s", message);
+        return r;
+}
+
+int manager_start_ephemeral_identity(Manager *m)
+{
+        const Settings *s = &m->config->settings;
+        const char *token = settings_str(s, SETTING_ENROLL_TOKEN);
+        TlsIdentity *cached = NULL;
+        int r;
+
+        if (settings_bool(s, SETTING_TLS_CACHE)) {
+                r = try_tls_cache(m, token, &cached);
+                if (r < 0)
+                        return EXIT_TLS_CACHE;
+                if (r > 0) {
+                        log_info(
+                                "Reusing the TLS cache in %s/tls (tag matches, chain valid); not enrolling.",
+                                RUNTIME_DIR);
+                        return manager_use_identity(m, cached) < 0 ? EXIT_RUNTIME : 0;
+                }
+                if (!token) {
+                        log_error("The TLS cache cannot be reused and there is no enrolment token to enrol "
+                                  "again: "
+                                  "set LINUXGUARD_ENROLL_TOKEN.");
+                        return EXIT_TLS_CACHE;
+                }
+        }
+        if (!token)
+                return 0; /* nothing to enrol with: local output only */
+        return start_enrolment(m);
 }
 
 void manager_stop_enrolment(Manager *m)

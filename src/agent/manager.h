@@ -33,6 +33,8 @@ typedef struct Manager {
         struct ApiClient *api;
         char agent_id[128];
         bool api_heartbeat_in_flight;
+        bool tls_cache; /* --tls-cache: reuse and seed /run/linuxguard/tls */
+        char tls_cache_tag[65];
         char hostname[256];
         usec_t start_usec;
         usec_t heartbeat_interval_usec;
@@ -49,9 +51,10 @@ int manager_start(Manager *m);
 int manager_start_sensors(Manager *m);
 void manager_stop_sensors(Manager *m);
 
-/* manager-enroll.c: enrols with the token (ephemeral mode), then heartbeats over mTLS. A missing tenant
- * is refused here, before any request, with the spec's text. */
-int manager_start_enrolment(Manager *m);
+/* manager-enroll.c: the ephemeral identity: reuses the TLS cache when its tag matches, else enrols with the
+ * token (a missing tenant is refused before any request, with the spec's text) and seeds the cache; then
+ * heartbeats over mTLS. Returns 0, an exit status (> 0) when refused, or -errno. */
+int manager_start_ephemeral_identity(Manager *m);
 void manager_send_api_heartbeat(Manager *m);
 void manager_stop_enrolment(Manager *m);
 /* Runs until a signal ends it; returns the exit status (143 for SIGTERM, 130 for SIGINT). */

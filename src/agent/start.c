@@ -7,6 +7,7 @@
 #include <systemd/sd-id128.h>
 
 #include "agent-config.h"
+#include "caps.h"
 #include "cli.h"
 #include "config-file.h"
 #include "config.h"
@@ -14,6 +15,8 @@
 #include "exit-status.h"
 #include "log.h"
 #include "manager.h"
+#include "pid1-shim.h"
+#include "token-source.h"
 
 extern char **environ;
 
@@ -60,12 +63,85 @@ static int load_layers(StartArgs *args, Settings *env, Settings *file, bool *ret
         if (r < 0)
                 return r;
 
+        /* The agent the PID 1 shim started gets the token through an inherited pipe, never argv/environ. */
+        if (getenv(PID1_SENTINEL_ENV)) {
+                _cleanup_secret_ char *token = NULL;
+
+                r = pid1_token_receive(&token);
+                if (r < 0)
+                        return log_error_errno(
+                                r, "Failed to receive the enrolment token from the init shim: %m");
+                if (r > 0) {
+                        setting_value_reset(SETTING_ENROLL_TOKEN, &env->v[SETTING_ENROLL_TOKEN]);
+                        r = setting_parse(SETTING_ENROLL_TOKEN, token, SOURCE_ENV,
+                                          &env->v[SETTING_ENROLL_TOKEN]);
+                        if (r < 0)
+                                return r;
+                }
+        }
+
         path = settings_str(&args->flags, SETTING_CONFIG);
         explicit_path = path;
         path = path ?: DEFAULT_CONFIG_FILE;
         r = config_file_load(path, explicit_path, file, error, error_size);
         *ret_found = r >= 0 && access(path, F_OK) >= 0;
         return r;
+}
+
+/* --enroll-token-file: in ephemeral mode, when no token came from the flag or the environment. It does not
+ * select ephemeral mode by itself: the spec's triggers stay exactly as documented. */
+static int load_token_file(AgentConfig *c, char *error, size_t error_size)
+{
+        const char *path = settings_str(&c->settings, SETTING_ENROLL_TOKEN_FILE);
+        _cleanup_secret_ char *token = NULL;
+        int r;
+
+        if (!path || settings_str(&c->settings, SETTING_ENROLL_TOKEN))
+                return 0;
+        if (c->profile.mode != MODE_EPHEMERAL) {
+                log_notice(
+                        "Ignoring --enroll-token-file in host mode: enrol a host with 'linuxguard enroll'.");
+                return 0;
+        }
+        r = token_source_read_file(path, &token, error, error_size);
+        if (r < 0)
+                return r;
+        r = setting_parse(SETTING_ENROLL_TOKEN, token, SOURCE_DEFAULT, &c->settings.v[SETTING_ENROLL_TOKEN]);
+        if (r < 0)
+                return r;
+        c->token_from_file = true;
+        return 0;
+}
+
+/* Loading eBPF in-process needs these; a missing one is a deployment error, named with its fix. */
+static int check_capabilities(const AgentConfig *c)
+{
+        static const CapNeed needs[] = {CAP_NEED_BPF, CAP_NEED_PERFMON, CAP_NEED_DAC_READ_SEARCH};
+        const Settings *s = &c->settings;
+        _cleanup_free_ char *msg = NULL;
+        int r;
+
+        if (!settings_bool(s, SETTING_SENSOR_PROCESS) && !settings_bool(s, SETTING_SENSOR_FILE) &&
+            !settings_bool(s, SETTING_SENSOR_NETWORK) && !settings_bool(s, SETTING_SENSOR_KERNEL))
+                return 0;
+        r = caps_check(needs, ELEMENTSOF(needs), &msg);
+        if (r == -EPERM)
+                log_error("%s", msg);
+        else if (r < 0)
+                log_warning_errno(r, "Failed to read this process's capabilities, not checking them: %m");
+        return r == -EPERM ? r : 0;
+}
+
+static void warn_about_inputs(const AgentConfig *c)
+{
+        if (c->settings.v[SETTING_ENROLL_TOKEN].source == SOURCE_FLAG)
+                log_warning("The enrolment token was given with --enroll-token and was visible in "
+                            "/proc/%d/cmdline until now; pass it in LINUXGUARD_ENROLL_TOKEN instead.",
+                            (int)getpid());
+        if (c->profile.sentinel_misuse)
+                log_warning("%s is set but the parent process is not PID 1. It is internal to linuxguard's "
+                            "init shim; operators must not set it. Treating it as an ephemeral trigger.",
+                            PID1_SENTINEL_ENV);
 }
 
 static void setup_logging(const AgentConfig *c)
@@ -83,6 +159,9 @@ static int run_agent(AgentConfig *config)
         _cleanup_(manager_freep) Manager *m = NULL;
         int r;
 
+        if (check_capabilities(config) < 0)
+                return EXIT_CAPABILITY;
+
         r = manager_new(&m, config);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up the event loop: %m");
@@ -90,11 +169,10 @@ static int run_agent(AgentConfig *config)
         if (r < 0)
                 return log_error_errno(r, "Failed to start the agent: %m");
 
-        if (config->profile.mode == MODE_EPHEMERAL &&
-            settings_str(&config->settings, SETTING_ENROLL_TOKEN)) {
-                r = manager_start_enrolment(m);
-                if (r == -EINVAL)
-                        return EXIT_ENROLL_REFUSED;
+        if (config->profile.mode == MODE_EPHEMERAL) {
+                r = manager_start_ephemeral_identity(m);
+                if (r > 0)
+                        return r; /* refused: already logged, this is the exit status */
                 if (r < 0)
                         return log_error_errno(r, "Failed to start enrolment: %m");
         }
@@ -146,18 +224,23 @@ int run_start(int argc, char **argv)
         if (r < 0)
                 return log_error("%s", error), EXIT_USAGE;
 
+        r = load_token_file(&config, error, sizeof(error));
+        if (r == -ENOMEM)
+                return log_oom(), EXIT_RUNTIME;
+        if (r < 0)
+                return log_error("%s", error), EXIT_USAGE;
+
         setup_logging(&config);
-        if (config.settings.v[SETTING_ENROLL_TOKEN].source == SOURCE_FLAG)
-                log_warning("The enrolment token was given with --enroll-token and was visible in "
-                            "/proc/%d/cmdline until now; pass it in LINUXGUARD_ENROLL_TOKEN instead.",
-                            (int)getpid());
-        if (config.profile.sentinel_misuse)
-                log_warning("%s is set but the parent process is not PID 1. It is internal to linuxguard's "
-                            "init shim; operators must not set it. Treating it as an ephemeral trigger.",
-                            PID1_SENTINEL_ENV);
+        warn_about_inputs(&config);
 
         if (args.dry_run)
                 return agent_config_print(&config, stdout), EXIT_OK;
+
+        /* As PID 1 this process only starts, reaps and signals the real agent; it keeps nothing. */
+        if (config.profile.pid1_shim) {
+                log_forget_secret(settings_str(&config.settings, SETTING_ENROLL_TOKEN));
+                return pid1_shim_run(argc + 1, argv - 1, config.settings.v[SETTING_ENROLL_TOKEN].str);
+        }
 
         r = run_agent(&config);
         return r < 0 ? EXIT_RUNTIME : r;

@@ -110,7 +110,11 @@ void agent_config_print(const AgentConfig *c, FILE *f)
 
                 if (v->source == SOURCE_UNSET)
                         fprintf(f, "  %s = ", info->name);
-                else if (info->secret)
+                else if (info->secret && i == SETTING_ENROLL_TOKEN && c->token_from_file) {
+                        fprintf(f, "  %s = [redacted] (read from %s)\n", info->name,
+                                settings_str(&c->settings, SETTING_ENROLL_TOKEN_FILE));
+                        continue;
+                } else if (info->secret)
                         fprintf(f, "  %s = [redacted] ", info->name);
                 else
                         fprintf(f, "  %s = %s ", info->name, v->str);

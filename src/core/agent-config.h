@@ -16,6 +16,7 @@ typedef struct AgentConfig {
         IdentitySource workload_id_source;
         bool has_workload_id;
         bool config_file_found;
+        bool token_from_file; /* the token was read from --enroll-token-file */
 } AgentConfig;
 
 typedef struct ResolveInputs {

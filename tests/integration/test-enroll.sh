@@ -29,6 +29,7 @@ agent() {
 	if [ -n "${TRACE:-}" ]; then
 		wait_for "pgrep -P $AGENT" 5
 		AGENT_MAIN=$(pgrep -P "$AGENT")
+		AGENTS+=("$AGENT_MAIN") # killing strace would leave it running
 	fi
 }
 
