@@ -3,8 +3,11 @@
  * Enrolment checks in the order an operator would want to read the failures: the request shape (tenant,
  * workload id, Idempotency-Key), then the token (so an unauthenticated caller learns nothing about existing
  * identities), then the idempotency record, and only then the CSR. An idempotency record maps
- * sha256(Idempotency-Key) to the request fingerprint and the agent id; a replay answers from the stored
- * identity, so a retried POST never mints a second certificate. The server serialises calls to these
+ * sha256(Idempotency-Key) to the claim (tenant, workload, mode), the CSR's hash and the agent id. The same
+ * claim with the same CSR is a retry and answers from the stored identity, so a retried POST never mints a
+ * second certificate; the same claim with a new CSR is the same workload restarted with a fresh key (the
+ * spec's restart semantics: "fresh enrol with the token"), so the existing identity gets a certificate for
+ * the new key; a different claim under the same key is refused. The server serialises calls to these
  * functions, so the read-then-write sequences here need no locking of their own. */
 
 #include "backend-api.h"
@@ -75,11 +78,11 @@ static json_object *parse_object(const char *text, size_t size)
         return obj;
 }
 
-int enroll_request_hash(const char *tenant, const char *workload, const char *csr, const char *mode,
-                        char ret[static SHA256_HEX_SIZE])
+int enroll_claim_hash(const char *tenant, const char *workload, const char *mode,
+                      char ret[static SHA256_HEX_SIZE])
 {
         _cleanup_(json_object_putp) json_object *arr = json_object_new_array();
-        const char *fields[] = {tenant, workload, csr, mode};
+        const char *fields[] = {tenant, workload, mode};
         const char *s;
 
         if (!arr)
@@ -199,9 +202,10 @@ static int token_check(const Backend *b, const Enrollment *e, time_t now)
         return r == -EINVAL ? -EACCES : r;
 }
 
-/* 1 if answered from an earlier enrolment (replay or conflict), 0 if this key is new. */
-static int enrollment_replay(const Backend *b, const char *record_path, const char *request_hash,
-                             ApiResponse *resp)
+/* 0: the key is new. 1: answered from the record (a retry) or refused (a conflicting claim). 2: the same
+ * claim with a new CSR; *ret_identity is the identity to issue a certificate for. */
+static int enrollment_lookup(const Backend *b, const char *record_path, const char *claim_hash,
+                             const char *csr_hash, ApiResponse *resp, json_object **ret_identity)
 {
         _cleanup_(json_object_putp) json_object *record = NULL, *identity = NULL;
         _cleanup_free_ char *path = NULL;
@@ -213,7 +217,7 @@ static int enrollment_replay(const Backend *b, const char *record_path, const ch
                 return 0;
         if (r < 0)
                 return r;
-        if (!streq_ptr(json_get_string(record, "requestHash"), request_hash)) {
+        if (!streq_ptr(json_get_string(record, "claimHash"), claim_hash)) {
                 r = api_error(resp, 409, "Idempotency-Key already used with a different request");
                 return r < 0 ? r : 1;
         }
@@ -224,6 +228,10 @@ static int enrollment_replay(const Backend *b, const char *record_path, const ch
         r = state_json_read(path, &identity);
         if (r < 0)
                 return r;
+        if (!streq_ptr(json_get_string(record, "csrHash"), csr_hash)) {
+                *ret_identity = TAKE_PTR(identity);
+                return 2;
+        }
         resp->replayed = true;
         r = api_identity(resp, 201, identity);
         return r < 0 ? r : 1;
@@ -295,7 +303,7 @@ static int enrollment_create(const Backend *b, const Enrollment *e, gnutls_x509_
 }
 
 static int enrollment_store(const Backend *b, json_object *identity, const char *record_path,
-                            const char *key, const char *request_hash)
+                            const char *key, const char *claim_hash, const char *csr_hash)
 {
         _cleanup_(json_object_putp) json_object *record = json_object_new_object();
         _cleanup_free_ char *path = identity_path(b, json_get_string(identity, "agentId"));
@@ -305,7 +313,9 @@ static int enrollment_store(const Backend *b, json_object *identity, const char 
                 return -ENOMEM;
         r = add_string(record, "idempotencyKey", key);
         if (r >= 0)
-                r = add_string(record, "requestHash", request_hash);
+                r = add_string(record, "claimHash", claim_hash);
+        if (r >= 0)
+                r = add_string(record, "csrHash", csr_hash);
         if (r >= 0)
                 r = add_string(record, "agentId", json_get_string(identity, "agentId"));
         /* Identity first: a record must never point at an identity that does not exist. */
@@ -321,9 +331,10 @@ int api_enroll(const Backend *b, const ApiRequest *req, ApiResponse *resp)
         _cleanup_(json_object_putp) json_object *body = NULL, *identity = NULL;
         _cleanup_(gnutls_x509_crq_deinitp) gnutls_x509_crq_t crq = NULL;
         _cleanup_free_ char *record_path = NULL, *csr_problem = NULL;
-        char request_hash[SHA256_HEX_SIZE];
+        char claim_hash[SHA256_HEX_SIZE], csr_hash[SHA256_HEX_SIZE];
         const char *shape;
         Enrollment e;
+        bool reissue;
         int r;
 
         body = parse_object(req->body, req->body_size);
@@ -343,19 +354,27 @@ int api_enroll(const Backend *b, const ApiRequest *req, ApiResponse *resp)
         record_path = idempotency_path(b, req->idempotency_key);
         if (!record_path)
                 return -ENOMEM;
-        r = enroll_request_hash(e.tenant, e.workload, e.csr, e.mode, request_hash);
+        r = enroll_claim_hash(e.tenant, e.workload, e.mode, claim_hash);
         if (r >= 0)
-                r = enrollment_replay(b, record_path, request_hash, resp);
-        if (r != 0)
-                return r < 0 ? r : 0;
+                r = sha256_hex(strempty(e.csr), strlen(strempty(e.csr)), csr_hash);
+        if (r >= 0)
+                r = enrollment_lookup(b, record_path, claim_hash, csr_hash, resp, &identity);
+        if (r < 0)
+                return r;
+        if (r == 1)
+                return 0;
+        reissue = r == 2;
 
         r = csr_parse(e.csr, &crq, &csr_problem);
         if (r == -EINVAL)
                 return api_error(resp, 400, csr_problem);
-        if (r >= 0)
+        if (r >= 0 && reissue)
+                r = issue(b, crq, json_get_string(identity, "agentId"), e.tenant, e.workload, req->now,
+                          identity);
+        else if (r >= 0)
                 r = enrollment_create(b, &e, crq, req->now, &identity);
         if (r >= 0)
-                r = enrollment_store(b, identity, record_path, req->idempotency_key, request_hash);
+                r = enrollment_store(b, identity, record_path, req->idempotency_key, claim_hash, csr_hash);
         if (r < 0)
                 return r;
         return api_identity(resp, 201, identity);

@@ -43,10 +43,10 @@ int api_heartbeat(const Backend *b, const ApiRequest *req, ApiResponse *resp);
 /* Fills `resp` with {"error": text}. */
 int api_error(ApiResponse *resp, unsigned status, const char *text);
 
-/* The fingerprint that decides whether a retried enrolment is "the same request": a hash over the
- * canonical fields, so a different token or hostname on retry still replays the same identity. */
-int enroll_request_hash(const char *tenant, const char *workload, const char *csr, const char *mode,
-                        char ret[static SHA256_HEX_SIZE]);
+/* The claim an Idempotency-Key is bound to: a hash over tenant, workload and mode. A different token or
+ * hostname on retry still replays the same identity; a new CSR under the same claim re-issues it. */
+int enroll_claim_hash(const char *tenant, const char *workload, const char *mode,
+                      char ret[static SHA256_HEX_SIZE]);
 
 /* Vets an NDJSON batch: every non-blank line must be one JSON object. Counts them and, if `out` (at least
  * `size` + 1 bytes) is given, copies them there without blank lines or CRs, each ending in '\n'. On a bad

@@ -227,9 +227,18 @@ expect_eq "retry with the previous step's token: same identity" "$STATUS $(jget 
 mkcsr other --key-type=ecdsa --curve=secp256r1
 mkbody $TENANT "$TOKEN" "$WORKLOAD" "$WORK/other.csr" ephemeral >"$WORK/e.json"
 enroll "$WORK/e.json"
-expect_eq "same key, different CSR: 409" "$STATUS $BODY" \
+expect_eq "same claim, new CSR (a restarted workload): 201, same agentId" "$STATUS $(jget "$WORK/body" agentId)" \
+        "201 $AGENT_ID"
+jget "$WORK/body" certificate >"$WORK/reissued.crt"
+check "the new CSR got a new certificate" bash -c "! cmp -s '$WORK/reissued.crt' '$WORK/agent.crt'"
+expect_eq "the new certificate is for the new key" \
+        "$(certtool --key-id --infile "$WORK/reissued.crt" 2>/dev/null | tail -n1)" \
+        "$(certtool --key-id --load-privkey "$WORK/other.key" 2>/dev/null | tail -n1)"
+mkbody $TENANT "$TOKEN" "$WORKLOAD" "$WORK/other.csr" host >"$WORK/e.json"
+enroll "$WORK/e.json"
+expect_eq "same key, conflicting claim (another mode): 409" "$STATUS $BODY" \
         '409 {"error":"Idempotency-Key already used with a different request"}'
-expect_eq "exactly one identity after retries and conflict" "$(count_files "$STATE/identities" '*.json')" 1
+expect_eq "exactly one identity after retries, re-issue and conflict" "$(count_files "$STATE/identities" '*.json')" 1
 W2=$(printf 'node-1:pod-uid-2' | sha256sum | cut -d' ' -f1)
 mkbody $TENANT "$TOKEN" "$W2" "$WORK/other.csr" host >"$WORK/e2.json"
 enroll "$WORK/e2.json" "$W2"
