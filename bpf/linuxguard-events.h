@@ -39,6 +39,13 @@ enum lg_counter {
         _LG_COUNTER_MAX,
 };
 
+/* The value of agent_map: the thread group the programs never report (the agent reading the ring buffer);
+ * 0 for none. */
+struct lg_agent {
+        __u32 tgid;
+        __u32 reserved;
+};
+
 struct lg_event_header {
         __u16 type; /* enum lg_event_type */
         __u16 size; /* whole record in bytes, this header included */

@@ -41,8 +41,8 @@ _Static_assert(sizeof(struct lg_event_header) + sizeof(struct lg_exec) + LG_PATH
                        LG_RECORD_MAX,
                "exec record too large");
 
-/* Tunables, set by user space before load. */
-const volatile __u32 self_tgid = 0;
+/* Tunables, set by user space before load. The agent's own pid is not one: a pinned set outlives the agent
+ * that reads it, so the agent writes its pid into agent_map when it attaches (both loaders do). */
 const volatile __u64 wakeup_bytes = 0; /* 0: wake the consumer for every record */
 const volatile bool pid_allow_active = false;
 const volatile bool pid_deny_active = false;
@@ -81,6 +81,15 @@ struct {
         __type(key, __u32);
         __type(value, struct scratch);
 } scratch_map SEC(".maps");
+
+/* The consuming agent, never reported. An array of one: the verifier inlines the lookup into two loads,
+ * cheaper than a hash lookup on every traced syscall of every process. */
+struct {
+        __uint(type, BPF_MAP_TYPE_ARRAY);
+        __uint(max_entries, 1);
+        __type(key, __u32);
+        __type(value, struct lg_agent);
+} agent_map SEC(".maps");
 
 /* The syscall a thread is in, recorded at entry and reported at exit. Task storage rather than a hash
  * keyed by tid: no lookup cost, no table to fill, freed with the task. */
@@ -145,9 +154,10 @@ static __always_inline struct pending *pending_take(void)
 /* True when the current task must not be reported. */
 static __always_inline bool filtered(void)
 {
-        __u32 tgid = bpf_get_current_pid_tgid() >> 32;
+        __u32 tgid = bpf_get_current_pid_tgid() >> 32, zero = 0;
+        struct lg_agent *agent = bpf_map_lookup_elem(&agent_map, &zero);
 
-        if (tgid == self_tgid)
+        if (agent && agent->tgid == tgid)
                 return true;
         if (pid_allow_active && !bpf_map_lookup_elem(&pid_allow, &tgid))
                 return true;

@@ -2,8 +2,11 @@
 
 #include <stdio.h>
 
+#include "bpf-cmd.h"
+#include "check-cmd.h"
 #include "cli.h"
 #include "config.h"
+#include "enroll-cmd.h"
 #include "exit-status.h"
 #include "macro.h"
 #include "start.h"
@@ -14,6 +17,9 @@ static int help(void)
                "Usage: linuxguard COMMAND [OPTIONS]\n\n"
                "Commands:\n"
                "  start      Run the agent (see 'linuxguard start --help')\n"
+               "  enroll     Enrol this host and store its identity (see 'linuxguard enroll --help')\n"
+               "  check      Check what the eBPF sensors need; exit 1 if they cannot run\n"
+               "  bpf        Load, unload or inspect the pinned eBPF sensors (see 'linuxguard bpf --help')\n"
                "  version    Print the version and build options\n"
                "  help       Show this help\n\n"
                "Options of 'start':\n",
@@ -40,6 +46,12 @@ int main(int argc, char **argv)
         }
         if (streq(cmd, "start"))
                 return run_start(argc - 1, argv + 1);
+        if (streq(cmd, "enroll"))
+                return run_enroll(argc - 1, argv + 1);
+        if (streq(cmd, "bpf"))
+                return run_bpf(argc - 1, argv + 1);
+        if (streq(cmd, "check"))
+                return run_check(argc - 1, argv + 1);
         if (streq(cmd, "version") || streq(cmd, "--version"))
                 return version();
         if (streq(cmd, "help") || streq(cmd, "--help") || streq(cmd, "-h"))

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "manager.h"
 #include "sensors.h"
+#include "shipper.h"
 #include "tls-cache.h"
 
 #include <gnutls/x509.h>
@@ -40,8 +41,7 @@ void manager_send_api_heartbeat(Manager *m)
 
         if (!m->api || m->api_heartbeat_in_flight)
                 return;
-        if (m->sensors)
-                (void)sensors_read_stats(m->sensors, &stats);
+        manager_read_event_stats(m, &stats);
 
         o = json_object_new_object();
         if (!o)
@@ -57,6 +57,8 @@ void manager_send_api_heartbeat(Manager *m)
                                m->degraded_reason[0] ? json_object_new_string(m->degraded_reason) : NULL);
         json_object_object_add(o, "eventsSeen", json_object_new_int64((int64_t)stats.events));
         json_object_object_add(o, "ringDrops", json_object_new_int64((int64_t)stats.ring_drops));
+        if (manager_add_delivery_counters(m, &stats, o) < 0)
+                log_debug("No memory for the delivery counters, sending the heartbeat without them.");
 
         r = api_client_heartbeat(m->api, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
                                  on_api_heartbeat_done, m);
@@ -101,6 +103,8 @@ static int manager_use_identity(Manager *m, TlsIdentity *identity)
         log_info("Agent %s, certificate valid for %llu s more; identity kept in memory only.", m->agent_id,
                  (unsigned long long)((tls_identity_get_not_after(m->identity) - now(CLOCK_REALTIME)) /
                                       USEC_PER_SEC));
+        if (m->shipper)
+                shipper_set_api(m->shipper, m->api);
         manager_send_api_heartbeat(m);
         return 0;
 }

@@ -2,7 +2,12 @@
  *
  * Records arrive from the ring buffer in bursts; each is encoded straight into one batch buffer and the
  * batch is written with a single write(2) when the burst ends. When eBPF cannot run, the agent keeps
- * running (heartbeats, enrolment) and reports why, so an operator sees "degraded" instead of silence. */
+ * running (heartbeats, enrolment) and reports why, so an operator sees "degraded" instead of silence.
+ *
+ * Loaders: loader_embedded=true loads the programs in-process. Otherwise the agent reads the set that
+ * `linuxguard bpf load` pinned, if this build pinned it; when none is pinned, or one from another build
+ * is (refused: its layout may differ), it says so and falls back to the embedded loader, so a host
+ * without a pinned set still sees events. */
 
 #include <errno.h>
 #include <stdio.h>
@@ -10,15 +15,25 @@
 #include "config.h"
 #include "log.h"
 #include "manager.h"
+#include "preflight.h"
+#include "proc-connector.h"
 #include "sensors.h"
+#include "shipper.h"
 
 static int on_sensor_event(const LgEvent *ev, void *userdata)
 {
         Manager *m = userdata;
+        size_t start = m->event_batch.len;
         int r = event_to_json(ev, &m->event_context, &m->event_batch);
 
         if (r < 0)
                 m->encode_errors++;
+        else if (m->shipper) {
+                /* Each line goes to the shipper with its sequence number, for de-duplication. */
+                r = shipper_submit(m->shipper, ev->hdr.seq, m->event_batch.data + start,
+                                   m->event_batch.len - start);
+                strbuf_truncate(&m->event_batch, start);
+        }
         return r;
 }
 
@@ -27,6 +42,8 @@ static void on_sensor_batch_end(void *userdata)
         Manager *m = userdata;
         int r;
 
+        if (m->shipper)
+                return shipper_kick(m->shipper);
         if (m->event_batch.len == 0)
                 return;
         r = output_write(m->output, m->event_batch.data, m->event_batch.len);
@@ -58,6 +75,75 @@ static const char *degraded_hint(int error)
         }
 }
 
+/* true when the pinned set is in use (`cfg` then says which sensors it has); otherwise the reason was
+ * logged and `m->sensors` is untouched. */
+static bool open_pinned_sensors(Manager *m, SensorsConfig *cfg)
+{
+        SensorsPinInfo found = {};
+        char msg[512];
+        int r;
+
+        r = sensors_open_pinned(m->sensors, SENSORS_PIN_DIR, &found);
+        if (r >= 0) {
+                cfg->process = found.sensors & SENSORS_PIN_PROCESS;
+                cfg->file = found.sensors & SENSORS_PIN_FILE;
+                cfg->network = found.sensors & SENSORS_PIN_NETWORK;
+                cfg->kernel = found.sensors & SENSORS_PIN_KERNEL;
+                log_info("Reading the eBPF sensors pinned in %s by linuxguard %s.", SENSORS_PIN_DIR,
+                         found.version);
+                return true;
+        }
+        if (r == -ENOENT)
+                log_notice("No eBPF sensors pinned in %s (load them with 'linuxguard bpf load'); using the "
+                           "embedded loader.",
+                           SENSORS_PIN_DIR);
+        else if (r == -ESTALE) {
+                sensors_pin_mismatch_message(&found, SENSORS_PIN_DIR, msg, sizeof(msg));
+                log_warning("Refusing the pinned sensors: %s. Using the embedded loader meanwhile.", msg);
+        } else
+                log_warning_errno(r,
+                                  "Failed to attach to the sensors pinned in %s (%m); using the embedded "
+                                  "loader. 'linuxguard bpf unload && linuxguard bpf load' replaces them.",
+                                  SENSORS_PIN_DIR);
+        return false;
+}
+
+/* The reason names the first failed preflight check and its fix; when every check passes, the error. */
+static void set_degraded_reason(Manager *m, int error)
+{
+        static const char prefix[] = "eBPF sensors unavailable: ";
+        PreflightReport report;
+
+        preflight_run(&report);
+        memcpy(m->degraded_reason, prefix, sizeof(prefix));
+        if (preflight_degraded_reason(&report, m->degraded_reason + sizeof(prefix) - 1,
+                                      sizeof(m->degraded_reason) - (sizeof(prefix) - 1)) > 0)
+                return;
+        snprintf(m->degraded_reason, sizeof(m->degraded_reason), "eBPF sensors unavailable (%s): %s",
+                 strerror(-error), degraded_hint(error));
+}
+
+/* Degraded mode still reports exec, exit and uid changes, through the same handlers. */
+static int start_proc_connector(Manager *m)
+{
+        int r;
+
+        r = proc_connector_new(&m->proc_connector, 0);
+        if (r >= 0)
+                r = proc_connector_open(m->proc_connector);
+        if (r >= 0)
+                r = proc_connector_attach_event(m->proc_connector, m->event, on_sensor_event,
+                                                on_sensor_batch_end, m);
+        if (r < 0) {
+                m->proc_connector = proc_connector_free(m->proc_connector);
+                log_warning_errno(
+                        r, "The process connector is unavailable too (%m): no events until eBPF can run.");
+                return 0;
+        }
+        log_notice("Degraded mode: exec, exit and uid changes come from the process connector.");
+        return 0;
+}
+
 int manager_start_sensors(Manager *m)
 {
         const Settings *s = &m->config->settings;
@@ -80,13 +166,15 @@ int manager_start_sensors(Manager *m)
         r = sensors_new(&m->sensors, &cfg);
         if (r < 0)
                 return r;
-        r = sensors_load_and_attach(m->sensors);
+        if (!settings_bool(s, SETTING_LOADER_EMBEDDED) && open_pinned_sensors(m, &cfg))
+                r = 0;
+        else
+                r = sensors_load_and_attach(m->sensors);
         if (r < 0) {
-                snprintf(m->degraded_reason, sizeof(m->degraded_reason), "eBPF sensors unavailable (%s): %s",
-                         strerror(-r), degraded_hint(r));
-                log_warning("Running degraded: %s.", m->degraded_reason);
                 m->sensors = sensors_free(m->sensors);
-                return 0;
+                set_degraded_reason(m, r);
+                log_warning("Running degraded: %s.", m->degraded_reason);
+                return settings_bool(s, SETTING_SENSOR_PROCESS) ? start_proc_connector(m) : 0;
         }
         r = sensors_attach_event(m->sensors, m->event, on_sensor_event, on_sensor_batch_end, m);
         if (r < 0)
@@ -104,5 +192,23 @@ void manager_stop_sensors(Manager *m)
                 on_sensor_batch_end(m);
         }
         m->sensors = sensors_free(m->sensors);
+        m->proc_connector = proc_connector_free(m->proc_connector);
         strbuf_done(&m->event_batch);
+}
+
+void manager_read_event_stats(Manager *m, SensorsStats *ret)
+{
+        ProcConnectorStats pc;
+
+        *ret = (SensorsStats){};
+        if (m->sensors) {
+                (void)sensors_read_stats(m->sensors, ret);
+                return;
+        }
+        if (!m->proc_connector)
+                return;
+        proc_connector_read_stats(m->proc_connector, &pc);
+        ret->events = pc.events;
+        ret->ring_drops = pc.overruns; /* each is one sequence gap, as a ring-buffer drop is */
+        ret->last_seq = pc.last_seq;
 }

@@ -46,8 +46,7 @@ static int write_heartbeat(Manager *m)
         const char *line;
         int r;
 
-        if (m->sensors)
-                (void)sensors_read_stats(m->sensors, &stats);
+        manager_read_event_stats(m, &stats);
         o = json_object_new_object();
         if (!o)
                 return -ENOMEM;
@@ -83,7 +82,11 @@ static int on_heartbeat(sd_event_source *s, uint64_t usec, void *userdata)
         Manager *m = userdata;
         int r;
 
-        r = write_heartbeat(m);
+        if (output_kind(m->output) == OUTPUT_API) {
+                manager_send_api_heartbeat(m);
+                r = 0;
+        } else
+                r = write_heartbeat(m);
         if (r < 0)
                 log_warning_errno(r, "Failed to write heartbeat to %s, ignoring: %m",
                                   output_describe(m->output));
@@ -151,8 +154,11 @@ int manager_start(Manager *m)
         r = output_open(settings_str(&m->config->settings, SETTING_OUTPUT), &m->output);
         if (r < 0)
                 return r;
-        if (output_kind(m->output) == OUTPUT_API)
-                log_notice("Output 'api' is not available yet in this build; writing to stdout instead.");
+        if (output_kind(m->output) == OUTPUT_API) {
+                r = manager_start_shipper(m);
+                if (r < 0)
+                        return r;
+        }
 
         r = manager_start_sensors(m);
         if (r < 0)
@@ -187,8 +193,11 @@ Manager *manager_free(Manager *m)
         sd_event_source_disable_unref(m->sighup_source);
         sd_event_source_disable_unref(m->sigint_source);
         sd_event_source_disable_unref(m->sigterm_source);
-        manager_stop_enrolment(m);
+        /* Sensors first: their last records still reach the shipper; the API client goes before the
+         * shipper, so no answer can reach a freed shipper, which then spools what is left (host mode). */
         manager_stop_sensors(m);
+        manager_stop_enrolment(m);
+        manager_stop_shipper(m);
         output_free(m->output);
         sd_event_unref(m->event);
         free(m);

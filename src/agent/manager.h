@@ -10,6 +10,9 @@
 #include "strbuf.h"
 #include "time-util.h"
 
+struct SensorsStats;
+struct json_object;
+
 typedef struct Manager {
         sd_event *event;
         sd_event_source *sigterm_source;
@@ -22,6 +25,7 @@ typedef struct Manager {
 
         /* The eBPF sensors and the batch of encoded events waiting for the output. */
         struct Sensors *sensors;
+        struct ProcConnector *proc_connector; /* degraded mode: exec, exit and uid changes */
         StrBuf event_batch;
         EventContext event_context;
         uint64_t encode_errors;
@@ -31,6 +35,7 @@ typedef struct Manager {
         struct Enroll *enroll;
         struct TlsIdentity *identity;
         struct ApiClient *api;
+        struct Shipper *shipper; /* --output api: batches to POST /agent/events */
         char agent_id[128];
         bool api_heartbeat_in_flight;
         bool tls_cache; /* --tls-cache: reuse and seed /run/linuxguard/tls */
@@ -50,6 +55,9 @@ int manager_start(Manager *m);
 /* manager-sensors.c: loads the sensors; when eBPF cannot run, records why and carries on degraded. */
 int manager_start_sensors(Manager *m);
 void manager_stop_sensors(Manager *m);
+/* Counters of whichever source runs: the eBPF sensors, or the process connector (its socket overruns
+ * count as ring_drops). All zero when neither does. */
+void manager_read_event_stats(Manager *m, struct SensorsStats *ret);
 
 /* manager-enroll.c: the ephemeral identity: reuses the TLS cache when its tag matches, else enrols with the
  * token (a missing tenant is refused before any request, with the spec's text) and seeds the cache; then
@@ -57,5 +65,11 @@ void manager_stop_sensors(Manager *m);
 int manager_start_ephemeral_identity(Manager *m);
 void manager_send_api_heartbeat(Manager *m);
 void manager_stop_enrolment(Manager *m);
+
+/* manager-ship.c: event delivery to the API (shipper.h). Stop it after the enrolment (the API client). */
+int manager_start_shipper(Manager *m);
+void manager_stop_shipper(Manager *m);
+/* Adds "delivery" (shipper_counters_to_json()) to a heartbeat object, with the ring drops from `stats`. */
+int manager_add_delivery_counters(Manager *m, const struct SensorsStats *stats, struct json_object *o);
 /* Runs until a signal ends it; returns the exit status (143 for SIGTERM, 130 for SIGINT). */
 int manager_run(Manager *m);

@@ -155,6 +155,11 @@ int settings_defaults(bool loader_embedded, Settings *ret)
                 {SETTING_SENSOR_NETWORK, "true"},
                 {SETTING_SENSOR_KERNEL, "true"},
                 {SETTING_RING_BUFFER_SIZE, "4194304"},
+                {SETTING_BATCH_MAX_EVENTS, "1000"},
+                {SETTING_BATCH_MAX_BYTES, "1048576"},
+                {SETTING_BATCH_MAX_AGE_MS, "1000"},
+                {SETTING_QUEUE_MAX_BYTES, "16777216"},
+                {SETTING_SPOOL_MAX_BYTES, "268435456"},
         };
         int r;
 
@@ -192,6 +197,16 @@ static const char *default_text(SettingId id)
                 return "on";
         case SETTING_RING_BUFFER_SIZE:
                 return "4194304";
+        case SETTING_BATCH_MAX_EVENTS:
+                return "1000";
+        case SETTING_BATCH_MAX_BYTES:
+                return "1048576";
+        case SETTING_BATCH_MAX_AGE_MS:
+                return "1000";
+        case SETTING_QUEUE_MAX_BYTES:
+                return "16777216";
+        case SETTING_SPOOL_MAX_BYTES:
+                return "268435456";
         case SETTING_LOADER_EMBEDDED:
                 return BUILT_WITH_LOADER_EMBEDDED ? "on in ephemeral mode, off on hosts" : "off";
         case SETTING_EPHEMERAL:

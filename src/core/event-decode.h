@@ -6,6 +6,13 @@
 
 #include "linuxguard-events.h"
 
+/* Where an event came from. The eBPF sensors are the default (0); in degraded mode the netlink process
+ * connector reports exec, exit and uid changes, sequenced by the agent (see linuxguard-events(7)). */
+typedef enum LgEventSource {
+        LG_EVENT_SOURCE_EBPF = 0,
+        LG_EVENT_SOURCE_PROC_CONNECTOR = 1,
+} LgEventSource;
+
 /* One decoded record. The string pointers point into the record passed to event_decode() and are valid
  * as long as it is; each is NUL-terminated, NULL when absent. Lengths exclude the NUL. */
 typedef struct LgEvent {
@@ -30,6 +37,7 @@ typedef struct LgEvent {
         size_t argv_size;
         size_t argc;
         const char *container_id; /* not set by the decoder: the sensors fill it from the cgroup */
+        LgEventSource source;     /* the decoder leaves 0; a process-connector event has no cred.op */
 } LgEvent;
 
 /* Returns 0, or -EBADMSG for a record that is short, oversized, of unknown type or whose lengths do not add

@@ -311,6 +311,11 @@ int event_ocsf_class(const LgEvent *ev, unsigned *ret_class_uid, unsigned *ret_a
                 class_uid = CLASS_PROCESS, activity = 3; /* Open: gains access to another process */
                 break;
         case LG_EVENT_CRED:
+                if (ev->source == LG_EVENT_SOURCE_PROC_CONNECTOR && ev->cred.op == 0) {
+                        /* PROC_EVENT_UID says the uids changed, not which syscall changed them. */
+                        class_uid = CLASS_PROCESS, activity = 5;
+                        break;
+                }
                 if (ev->cred.op == 0 || ev->cred.op >= _LG_CRED_OP_MAX)
                         return -EINVAL;
                 class_uid = CLASS_PROCESS;
@@ -388,6 +393,8 @@ static void put_header_fields(JsonWriter *w, const LgEvent *ev, const EventConte
                 jw_str(w, "version", ctx->product_version);
         jw_close(w);
         jw_u64(w, "sequence", ev->hdr.seq);
+        if (ev->source == LG_EVENT_SOURCE_PROC_CONNECTOR)
+                jw_str(w, "source", "proc_connector");
         jw_close(w);
 
         if (ctx->hostname) {
@@ -481,6 +488,8 @@ static void put_unmapped_type(JsonWriter *w, const LgEvent *ev)
                 jw_bool(w, "core_dumped", ev->exit.exit_code & 0x80);
                 break;
         case LG_EVENT_CRED:
+                if (ev->cred.op == 0)
+                        break; /* process connector: only the new uids, already in the header */
                 jw_str(w, "op", cred_op_names[ev->cred.op]);
                 jw_open_array(w, "args");
                 for (size_t i = 0; i < ELEMENTSOF(ev->cred.args); i++)

@@ -21,6 +21,7 @@ struct ApiClient {
         char *ca_file;
         const TlsIdentity *identity;
         ApiCall *calls;
+        char retry_after[64]; /* of the answer being reported, "" if none */
 };
 
 struct ApiCall {
@@ -74,6 +75,8 @@ static void api_client_on_finished(CurlGlue *g, CURL *easy, CURLcode result, voi
 {
         _cleanup_(api_call_freep) ApiCall *call = userdata;
         _cleanup_free_ char *text = NULL;
+        ApiClient *c = call->client;
+        struct curl_header *h = NULL;
         long status = 0;
         int r = 0;
 
@@ -86,9 +89,12 @@ static void api_client_on_finished(CurlGlue *g, CURL *easy, CURLcode result, voi
                 call->next->prev = call->prev;
         call->client = NULL;
 
-        if (result == CURLE_OK)
+        c->retry_after[0] = '\0';
+        if (result == CURLE_OK) {
                 (void)curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
-        else {
+                if (curl_easy_header(easy, "Retry-After", 0, CURLH_HEADER, -1, &h) == CURLHE_OK && h)
+                        snprintf(c->retry_after, sizeof(c->retry_after), "%s", h->value);
+        } else {
                 r = curl_code_to_errno(result);
                 if (asprintf(&text, "%s", curl_glue_strerror(result, call->errbuf)) < 0)
                         text = NULL;
@@ -259,6 +265,11 @@ int api_client_heartbeat(ApiClient *c, const char *json_body, api_done_t done, v
         };
 
         return api_client_post(c, &req, done, userdata);
+}
+
+const char *api_client_retry_after(const ApiClient *c)
+{
+        return c && c->retry_after[0] ? c->retry_after : NULL;
 }
 
 size_t api_client_n_pending(const ApiClient *c)

@@ -37,6 +37,8 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(ApiClient *, api_client_free);
 int api_client_set_identity(ApiClient *c, const TlsIdentity *identity);
 
 int api_client_post(ApiClient *c, const ApiRequest *req, api_done_t done, void *userdata);
+/* Inside a done callback: the answer's Retry-After header, or NULL when it had none. */
+const char *api_client_retry_after(const ApiClient *c);
 /* POST /agent/heartbeat with a JSON body. */
 int api_client_heartbeat(ApiClient *c, const char *json_body, api_done_t done, void *userdata);
 size_t api_client_n_pending(const ApiClient *c);

@@ -9,6 +9,7 @@
 #include <systemd/sd-event.h>
 
 #include "event-decode.h"
+#include "hash-util.h"
 #include "macro.h"
 #include "time-util.h"
 
@@ -77,6 +78,45 @@ int sensors_drain(Sensors *s);
 /* Records lost because the ring buffer was full, summed over CPUs. */
 int sensors_read_drops(Sensors *s, uint64_t *ret);
 int sensors_read_stats(Sensors *s, SensorsStats *ret);
+
+/* ---- the pinned set (linuxguard bpf load|unload) ------------------------------------------------------ */
+
+#define SENSORS_PIN_DIR "/sys/fs/bpf/linuxguard"
+
+enum {
+        SENSORS_PIN_PROCESS = 1U << 0,
+        SENSORS_PIN_FILE = 1U << 1,
+        SENSORS_PIN_NETWORK = 1U << 2,
+        SENSORS_PIN_KERNEL = 1U << 3,
+};
+
+/* The marker pinned beside the programs: which build loaded them. */
+typedef struct SensorsPinInfo {
+        char version[32];                  /* PACKAGE_VERSION of the loader */
+        char object_hash[SHA256_HEX_SIZE]; /* SHA-256 of its BPF object */
+        unsigned sensors;                  /* SENSORS_PIN_* */
+        uint64_t ring_size;
+} SensorsPinInfo;
+
+/* This build's marker. */
+int sensors_pin_info_self(SensorsPinInfo *ret);
+/* Parses the marker's text ("linuxguard VERSION object HASH sensors N ring BYTES"); -EBADMSG if malformed. */
+int sensors_pin_marker_parse(const char *text, SensorsPinInfo *ret);
+/* Reads the marker of the set pinned in `dir`: 0 when this build loaded it; -ESTALE from another build
+ * (`ret` names it); -ENOENT none; -EBADMSG the directory exists but its marker is missing or malformed. */
+int sensors_pinned_probe(const char *dir, SensorsPinInfo *ret);
+/* "the BPF programs pinned in DIR were loaded by linuxguard X ..., this is linuxguard Y ...; replace them
+ * with ...": the refusal, for logs and `bpf load`. */
+void sensors_pin_mismatch_message(const SensorsPinInfo *found, const char *dir, char *buf, size_t size);
+/* After sensors_load_and_attach(): pins links, the maps user space reads and the marker as `dir`, all at
+ * once (built beside it, then renamed). `dir` must not exist. */
+int sensors_pin(Sensors *s, const char *dir);
+/* Instead of sensors_load_and_attach(): reuses the set pinned in `dir` (ring buffer, counters) and writes
+ * exclude_pid into its agent map. Needs no load privileges. Errors as sensors_pinned_probe(); on failure
+ * `s` is unchanged. `ret_info`, if not NULL, receives the marker found. */
+int sensors_open_pinned(Sensors *s, const char *dir, SensorsPinInfo *ret_info);
+/* Removes `dir` and everything under it, detaching the programs. 0 if it did not exist, 1 if removed. */
+int sensors_unpin(const char *dir);
 
 /* What to add to a record's CLOCK_BOOTTIME stamp to get CLOCK_REALTIME, now. */
 int64_t sensors_boot_to_realtime_ns(void);

@@ -325,6 +325,47 @@ START_TEST(test_json_path_with_any_byte)
 }
 END_TEST
 
+/* Degraded mode: the process connector's events say where they came from. */
+#define META_PROC_CONNECTOR                                                                                 \
+        ",\"time\":1700000000123,\"metadata\":{\"version\":\"1.1.0\",\"product\":{\"name\":\"linuxguard\"," \
+        "\"vendor_name\":\"linuxguard\",\"version\":\"0.1.0\"},\"sequence\":42,\"source\":"                 \
+        "\"proc_connector\"},\"device\":{\"hostname\":\"host1\"}"
+
+START_TEST(test_json_proc_connector)
+{
+        LgEvent ev = base_event(LG_EVENT_EXIT);
+
+        ev.source = LG_EVENT_SOURCE_PROC_CONNECTOR;
+        ev.exit.exit_code = 9;
+        assert_json(&ev,
+                    "{\"class_uid\":1007,\"category_uid\":1,\"activity_id\":2,\"type_uid\":100702,"
+                    "\"severity_id\":1" META_PROC_CONNECTOR ACTOR
+                    ",\"process\":{\"pid\":100,\"tid\":101,\"name\":\"bash\",\"user\":{\"uid\":\"1000\"},"
+                    "\"parent_process\":{\"pid\":1}},\"exit_code\":0,"
+                    "" UNMAPPED_COMMON ",\"wait_status\":9,\"signal\":9,\"core_dumped\":false}}\n");
+
+        /* PROC_EVENT_UID: the new uids without the syscall; an eBPF record without an op stays invalid. */
+        ev = base_event(LG_EVENT_CRED);
+        ev.source = LG_EVENT_SOURCE_PROC_CONNECTOR;
+        ev.hdr.uid = ev.hdr.euid = 65534;
+        assert_json(&ev,
+                    "{\"class_uid\":1007,\"category_uid\":1,\"activity_id\":5,\"type_uid\":100705,"
+                    "\"severity_id\":1" META_PROC_CONNECTOR
+                    ",\"actor\":{\"process\":{\"pid\":100,\"tid\":101,\"name\":\"bash\",\"user\":{\"uid\":"
+                    "\"65534\"},\"parent_process\":{\"pid\":1}}},"
+                    "\"process\":{\"pid\":100,\"tid\":101,\"name\":\"bash\",\"user\":{\"uid\":\"65534\"},"
+                    "\"parent_process\":{\"pid\":1}},\"status_id\":1,"
+                    "\"unmapped\":{\"euid\":65534,\"gid\":1000,\"egid\":1000,\"cgroup_id\":77}}\n");
+        ev.source = LG_EVENT_SOURCE_EBPF;
+        {
+                StrBuf b = {};
+                ck_assert_int_eq(event_to_json(&ev, &ctx, &b), -EINVAL);
+                ck_assert_uint_eq(b.len, 0);
+                strbuf_done(&b);
+        }
+}
+END_TEST
+
 static Suite *json_suite(void)
 {
         Suite *s = suite_create("event-json");
@@ -340,6 +381,7 @@ static Suite *json_suite(void)
         tcase_add_test(tc, test_json_appends_and_rejects);
         tcase_add_test(tc, test_json_escaping);
         tcase_add_test(tc, test_json_path_with_any_byte);
+        tcase_add_test(tc, test_json_proc_connector);
         suite_add_tcase(s, tc);
         return s;
 }

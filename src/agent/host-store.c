@@ -1,0 +1,286 @@
+/* The host store.
+ *
+ * Four files rather than one so that operators and tools can read the certificate with openssl. Each is
+ * replaced atomically, but four renames are not one: a crash between them could pair a new key with an
+ * old certificate. The state file is renamed last and carries the certificate's SHA-256, and loading
+ * checks that and the key/certificate/CA match, so a half-finished save reads as -EBADMSG instead of
+ * a broken identity. */
+
+#include "host-store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "enroll-proto.h"
+#include "hash-util.h"
+#include "log.h"
+#include "macro.h"
+
+#define MAX_FILE_SIZE (256 * 1024)
+
+static void json_object_putp(json_object **o)
+{
+        if (*o)
+                json_object_put(*o);
+}
+
+void host_enrolment_done(HostEnrolment *e)
+{
+        e->agent_id = mfree(e->agent_id);
+        e->tenant_id = mfree(e->tenant_id);
+        e->workload_id = mfree(e->workload_id);
+        e->expires_at = 0;
+}
+
+char *format_rfc3339(usec_t t, char *buf, size_t size)
+{
+        time_t sec = (time_t)(t / USEC_PER_SEC);
+        struct tm tm;
+
+        if (!gmtime_r(&sec, &tm) || strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+                snprintf(buf, size, "?");
+        return buf;
+}
+
+static int open_dir(const char *dir, bool create)
+{
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+
+        if (create && mkdir(dir, 0700) < 0 && errno != EEXIST)
+                return -errno;
+        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        /* It holds a private key: never leave it readable by others, whoever created it. */
+        if (create && fstat(fd, &st) >= 0 && (st.st_mode & 07777) != 0700 && fchmod(fd, 0700) < 0)
+                return -errno;
+        return TAKE_FD(fd);
+}
+
+static int write_all(int fd, const char *data, size_t size)
+{
+        while (size > 0) {
+                ssize_t n = write(fd, data, size);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                data += n;
+                size -= (size_t)n;
+        }
+        return 0;
+}
+
+/* `owner`: the state directory's, so files that root writes (`linuxguard enroll` from a shell) stay
+ * readable by the unprivileged agent that owns the directory (StateDirectory= with User=). */
+static int write_file_atomic(int dir_fd, const char *name, const char *data, mode_t mode,
+                             const struct stat *owner)
+{
+        _cleanup_close_ int fd = -EBADF;
+        char tmp[128];
+        int r;
+
+        snprintf(tmp, sizeof(tmp), ".%s.tmp-%d", name, (int)getpid());
+        (void)unlinkat(dir_fd, tmp, 0);
+        fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+        if (fd < 0)
+                return -errno;
+        r = RET_NERRNO(fchmod(fd, mode)); /* the umask may have taken bits we want */
+        if (r >= 0 && geteuid() == 0 && owner->st_uid != 0)
+                r = RET_NERRNO(fchown(fd, owner->st_uid, owner->st_gid));
+        if (r >= 0)
+                r = write_all(fd, data, strlen(data));
+        if (r >= 0)
+                r = RET_NERRNO(fsync(fd));
+        if (r >= 0)
+                r = RET_NERRNO(renameat(dir_fd, tmp, dir_fd, name));
+        if (r < 0) {
+                (void)unlinkat(dir_fd, tmp, 0);
+                return log_debug_errno(r, "Failed to write %s: %m", name);
+        }
+        return 0;
+}
+
+static int enrolment_to_json(const HostEnrolment *e, usec_t expires_at, const char *cert_sha256, char **ret)
+{
+        _cleanup_(json_object_putp) json_object *o = json_object_new_object();
+        char when[64];
+        const char *s;
+
+        if (!o)
+                return -ENOMEM;
+        format_rfc3339(expires_at, when, sizeof(when));
+        if (json_object_object_add(o, "agentId", json_object_new_string(e->agent_id)) < 0 ||
+            json_object_object_add(o, "tenantId", json_object_new_string(e->tenant_id)) < 0 ||
+            json_object_object_add(o, "workloadId", json_object_new_string(e->workload_id)) < 0 ||
+            json_object_object_add(o, "expiresAt", json_object_new_string(when)) < 0 ||
+            json_object_object_add(o, "certificateSha256", json_object_new_string(cert_sha256)) < 0)
+                return -ENOMEM;
+        s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+        if (!s || asprintf(ret, "%s\n", s) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+int host_store_save(const char *dir, const TlsIdentity *id, const HostEnrolment *e)
+{
+        _cleanup_close_ int dir_fd = -EBADF;
+        _cleanup_free_ char *json = NULL;
+        const char *key = tls_identity_get_key_pem(id), *cert = tls_identity_get_cert_pem(id),
+                   *ca = tls_identity_get_ca_chain_pem(id);
+        char sha[SHA256_HEX_SIZE];
+        struct stat st;
+        int r;
+
+        if (!key || !cert || !ca || isempty(e->agent_id) || isempty(e->tenant_id) || isempty(e->workload_id))
+                return -EINVAL;
+        r = sha256_hex(cert, strlen(cert), sha);
+        if (r < 0)
+                return r;
+        r = enrolment_to_json(e, e->expires_at ?: tls_identity_get_not_after(id), sha, &json);
+        if (r < 0)
+                return r;
+
+        dir_fd = open_dir(dir, true);
+        if (dir_fd < 0)
+                return log_debug_errno(dir_fd, "Failed to open %s: %m", dir);
+        if (fstat(dir_fd, &st) < 0)
+                return -errno;
+        if ((r = write_file_atomic(dir_fd, HOST_STORE_KEY_FILE, key, 0600, &st)) < 0 ||
+            (r = write_file_atomic(dir_fd, HOST_STORE_CERT_FILE, cert, 0644, &st)) < 0 ||
+            (r = write_file_atomic(dir_fd, HOST_STORE_CA_FILE, ca, 0644, &st)) < 0 ||
+            (r = write_file_atomic(dir_fd, HOST_STORE_ENROLMENT_FILE, json, 0644, &st)) < 0)
+                return r;
+        return RET_NERRNO(fsync(dir_fd));
+}
+
+/* Reads a whole small file. The caller wipes it when it is the key. -ENOENT if absent. */
+static int read_file_at(int dir_fd, const char *name, char **ret)
+{
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_secret_ char *buf = NULL;
+        size_t size = 0;
+        struct stat st;
+
+        fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode) || st.st_size > MAX_FILE_SIZE)
+                return -EBADMSG;
+        buf = calloc(1, (size_t)st.st_size + 1);
+        if (!buf)
+                return -ENOMEM;
+        while (size < (size_t)st.st_size) {
+                ssize_t n = read(fd, buf + size, (size_t)st.st_size - size);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        break;
+                size += (size_t)n;
+        }
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+static int json_dup_string(json_object *o, const char *key, char **ret)
+{
+        json_object *v;
+
+        if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string) ||
+            json_object_get_string_len(v) == 0)
+                return -EBADMSG;
+        *ret = strdup(json_object_get_string(v));
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int enrolment_from_json(const char *text, HostEnrolment *ret, char **ret_cert_sha256)
+{
+        _cleanup_(json_object_putp) json_object *o = json_tokener_parse(text);
+        _cleanup_(host_enrolment_done) HostEnrolment e = {};
+        _cleanup_free_ char *expires = NULL, *sha = NULL;
+        int r;
+
+        if (!o || !json_object_is_type(o, json_type_object))
+                return -EBADMSG;
+        if ((r = json_dup_string(o, "agentId", &e.agent_id)) < 0 ||
+            (r = json_dup_string(o, "tenantId", &e.tenant_id)) < 0 ||
+            (r = json_dup_string(o, "workloadId", &e.workload_id)) < 0 ||
+            (r = json_dup_string(o, "expiresAt", &expires)) < 0 ||
+            (r = json_dup_string(o, "certificateSha256", &sha)) < 0)
+                return r;
+        if (rfc3339_parse(expires, &e.expires_at) < 0)
+                return -EBADMSG;
+        *ret = e;
+        e = (HostEnrolment){};
+        *ret_cert_sha256 = TAKE_PTR(sha);
+        return 0;
+}
+
+/* Structure only, clock aside: checked at the certificate's own last second of validity. */
+static int check_identity(const TlsIdentity *id)
+{
+        usec_t t = tls_identity_get_not_after(id);
+        int r = tls_identity_verify(id, t > USEC_PER_SEC ? t - USEC_PER_SEC : t);
+
+        if (r == -ETIME || r == -EKEYEXPIRED) /* a CA whose window ends first: not our concern here */
+                return 0;
+        return r < 0 ? -EBADMSG : 0;
+}
+
+int host_store_load(const char *dir, TlsIdentity **ret_id, HostEnrolment *ret)
+{
+        _cleanup_close_ int dir_fd = -EBADF;
+        _cleanup_free_ char *json = NULL, *cert = NULL, *ca = NULL, *sha = NULL;
+        _cleanup_secret_ char *key = NULL;
+        _cleanup_(tls_identity_freep) TlsIdentity *id = NULL;
+        _cleanup_(host_enrolment_done) HostEnrolment e = {};
+        char actual[SHA256_HEX_SIZE];
+        int r;
+
+        dir_fd = open_dir(dir, false);
+        if (dir_fd == -ENOENT)
+                return 0;
+        if (dir_fd < 0)
+                return dir_fd;
+        r = read_file_at(dir_fd, HOST_STORE_ENROLMENT_FILE, &json);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+
+        r = enrolment_from_json(json, &e, &sha);
+        if (r < 0)
+                return log_debug_errno(r, "%s/%s is not a valid state file.", dir,
+                                       HOST_STORE_ENROLMENT_FILE);
+        if ((r = read_file_at(dir_fd, HOST_STORE_KEY_FILE, &key)) < 0 ||
+            (r = read_file_at(dir_fd, HOST_STORE_CERT_FILE, &cert)) < 0 ||
+            (r = read_file_at(dir_fd, HOST_STORE_CA_FILE, &ca)) < 0)
+                return r == -ENOENT ? -EBADMSG : r;
+
+        r = sha256_hex(cert, strlen(cert), actual);
+        if (r < 0)
+                return r;
+        if (!streq(actual, sha))
+                return log_debug_errno(EBADMSG, "%s/%s does not match %s.", dir, HOST_STORE_CERT_FILE,
+                                       HOST_STORE_ENROLMENT_FILE);
+        r = tls_identity_load(&id, key, cert, ca);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0 || check_identity(id) < 0)
+                return log_debug_errno(EBADMSG, "The identity stored in %s is unusable.", dir);
+
+        *ret_id = TAKE_PTR(id);
+        *ret = e;
+        e = (HostEnrolment){};
+        return 1;
+}
