@@ -22,6 +22,7 @@
 #include "exit-status.h"
 #include "host-store.h"
 #include "log.h"
+#include "machine-id.h"
 #include "mode.h"
 #include "secure-mem.h"
 #include "token-source.h"
@@ -29,11 +30,10 @@
 extern char **environ;
 
 /* Must equal start.c's: both derive the host's workload id from it. */
-#define LINUXGUARD_APP_ID SD_ID128_MAKE(cf, c8, d5, 30, 48, 40, 4c, 6e, 9c, ab, 80, 5b, fe, d4, 39, 64)
-#define TOKEN_CREDENTIAL  "enroll-token"
-#define TOKEN_MAX         4096
-#define OPT_STATE_DIR     0x100
-#define OPT_SETTING_BASE  0x200
+#define TOKEN_CREDENTIAL "enroll-token"
+#define TOKEN_MAX        4096
+#define OPT_STATE_DIR    0x100
+#define OPT_SETTING_BASE 0x200
 
 typedef struct EnrollArgs {
         bool help;
@@ -136,17 +136,6 @@ static int enroll_args_parse(int argc, char **argv, EnrollArgs *ret, char *error
         return 0;
 }
 
-static char *machine_id(void)
-{
-        sd_id128_t id;
-        char *s;
-
-        if (sd_id128_get_machine_app_specific(LINUXGUARD_APP_ID, &id) < 0)
-                return NULL;
-        s = malloc(SD_ID128_STRING_MAX);
-        return s ? sd_id128_to_string(id, s) : NULL;
-}
-
 /* The layers of `start`, resolved as a host: a token in the environment is not a mode trigger here. */
 static int resolve_config(EnrollArgs *args, AgentConfig *ret, char *error, size_t error_size)
 {
@@ -170,7 +159,7 @@ static int resolve_config(EnrollArgs *args, AgentConfig *ret, char *error, size_
         if (r < 0)
                 return r;
 
-        mid = machine_id();
+        mid = machine_app_id();
         in = (ResolveInputs){
                 .flags = &args->flags,
                 .env = &env,

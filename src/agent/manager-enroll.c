@@ -13,6 +13,7 @@
 #include "config.h"
 #include "enroll.h"
 #include "exit-status.h"
+#include "host-store.h"
 #include "log.h"
 #include "manager.h"
 #include "sensors.h"
@@ -235,4 +236,39 @@ void manager_stop_enrolment(Manager *m)
         m->api = api_client_free(m->api);
         /* Wipes the key pages and closes the memfds libcurl read them from. */
         m->identity = tls_identity_free(m->identity);
+}
+
+int manager_start_host_identity(Manager *m)
+{
+        _cleanup_(host_enrolment_done) HostEnrolment e = {};
+        const char *dir = m->config->profile.state_dir;
+        TlsIdentity *id = NULL;
+        int r;
+
+        r = host_store_load(dir, &id, &e);
+        if (r == 0) {
+                log_notice("This host is not enrolled, so events stay on the local output. Enrol it with "
+                           "'linuxguard enroll --tenant-id TENANT' (token from the enroll-token credential, "
+                           "--enroll-token-file or standard input).");
+                return 0;
+        }
+        if (r < 0) {
+                log_warning_errno(r,
+                                  "The enrolment stored in %s is unusable, running unenrolled; enrol again "
+                                  "with 'linuxguard enroll': %m",
+                                  dir);
+                return 0;
+        }
+        r = tls_identity_verify(id, now(CLOCK_REALTIME));
+        if (r < 0) {
+                log_warning(
+                        "The certificate stored in %s cannot be used (%s), running unenrolled; enrol again "
+                        "with 'linuxguard enroll'.",
+                        dir, tls_identity_verify_strerror(r));
+                tls_identity_free(id);
+                return 0;
+        }
+        snprintf(m->agent_id, sizeof(m->agent_id), "%s", strempty(e.agent_id));
+        log_info("Using the enrolment stored in %s (tenant %s).", dir, strna(e.tenant_id));
+        return manager_use_identity(m, id);
 }

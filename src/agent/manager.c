@@ -13,6 +13,7 @@
 #include "config.h"
 #include "exit-status.h"
 #include "log.h"
+#include "notify.h"
 #include "sensors.h"
 #include <json-c/json.h>
 
@@ -21,21 +22,29 @@ static int on_exit_signal(sd_event_source *s, const struct signalfd_siginfo *si,
         Manager *m = userdata;
 
         log_info("Received SIG%s, shutting down.", sigabbrev_np((int)si->ssi_signo));
+        (void)notify_stopping(m->config->profile.sd_notify);
         return sd_event_exit(m->event, 128 + (int)si->ssi_signo);
 }
 
 static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 {
-        Manager *m = userdata;
-        int r;
-
-        r = output_reopen(m->output);
-        if (r < 0)
-                log_warning_errno(r, "Failed to reopen output %s, keeping the old one: %m",
-                                  output_describe(m->output));
-        else
-                log_info("Reopened output %s.", output_describe(m->output));
+        (void)manager_reload(userdata);
         return 0;
+}
+
+void manager_update_status(Manager *m)
+{
+        SensorsStats stats = {};
+
+        if (!m->config->profile.sd_notify)
+                return;
+        manager_read_event_stats(m, &stats);
+        (void)notify_status(true, "%s; %s; %llu events, %llu lost in the ring buffer; output %s%s%s",
+                            m->identity ? "enrolled" : "not enrolled (run 'linuxguard enroll')",
+                            m->degraded_reason[0] ? "degraded" : "sensors attached",
+                            (unsigned long long)stats.events, (unsigned long long)stats.ring_drops,
+                            output_describe(m->output), m->degraded_reason[0] ? "; " : "",
+                            m->degraded_reason);
 }
 
 /* A status record in the local output, so a reader of the stream sees the agent alive and any loss. */
@@ -82,14 +91,16 @@ static int on_heartbeat(sd_event_source *s, uint64_t usec, void *userdata)
         Manager *m = userdata;
         int r;
 
-        if (output_kind(m->output) == OUTPUT_API) {
-                manager_send_api_heartbeat(m);
-                r = 0;
-        } else
+        /* The backend hears from an enrolled agent whatever the output; a local output also gets a record.
+         */
+        manager_send_api_heartbeat(m);
+        if (output_kind(m->output) != OUTPUT_API) {
                 r = write_heartbeat(m);
-        if (r < 0)
-                log_warning_errno(r, "Failed to write heartbeat to %s, ignoring: %m",
-                                  output_describe(m->output));
+                if (r < 0)
+                        log_warning_errno(r, "Failed to write heartbeat to %s, ignoring: %m",
+                                          output_describe(m->output));
+        }
+        manager_update_status(m);
         r = sd_event_source_set_time(s, usec + m->heartbeat_interval_usec);
         if (r < 0)
                 return log_error_errno(r, "Failed to rearm heartbeat timer: %m");

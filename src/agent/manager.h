@@ -52,6 +52,12 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Manager *, manager_free);
 
 int manager_start(Manager *m);
 
+/* manager-reload.c: SIGHUP / systemctl reload: re-reads the config file, applies what can change live and
+ * names what needs a restart. */
+int manager_reload(Manager *m);
+/* The one-line STATUS= for systemd, kept current from the heartbeat (host mode only). */
+void manager_update_status(Manager *m);
+
 /* manager-sensors.c: loads the sensors; when eBPF cannot run, records why and carries on degraded. */
 int manager_start_sensors(Manager *m);
 void manager_stop_sensors(Manager *m);
@@ -63,6 +69,8 @@ void manager_read_event_stats(Manager *m, struct SensorsStats *ret);
  * token (a missing tenant is refused before any request, with the spec's text) and seeds the cache; then
  * heartbeats over mTLS. Returns 0, an exit status (> 0) when refused, or -errno. */
 int manager_start_ephemeral_identity(Manager *m);
+/* Host mode: the enrolment stored by 'linuxguard enroll'; without one, says how to enrol and carries on. */
+int manager_start_host_identity(Manager *m);
 void manager_send_api_heartbeat(Manager *m);
 void manager_stop_enrolment(Manager *m);
 

@@ -13,14 +13,16 @@
 #include "config.h"
 #include "environ-util.h"
 #include "exit-status.h"
+#include "host-store.h"
 #include "log.h"
+#include "machine-id.h"
 #include "manager.h"
+#include "notify.h"
 #include "pid1-shim.h"
+#include "pidfile.h"
 #include "token-source.h"
 
 extern char **environ;
-
-#define LINUXGUARD_APP_ID SD_ID128_MAKE(cf, c8, d5, 30, 48, 40, 4c, 6e, 9c, ab, 80, 5b, fe, d4, 39, 64)
 
 static void start_help(void)
 {
@@ -36,18 +38,6 @@ static void start_help(void)
 static void usage_error(const char *msg)
 {
         fprintf(stderr, "linuxguard start: %s\n", msg);
-}
-
-/* The app-specific machine id: stable per host, useless for correlating hosts across products. */
-static char *machine_id(void)
-{
-        sd_id128_t id;
-        char *s;
-
-        if (sd_id128_get_machine_app_specific(LINUXGUARD_APP_ID, &id) < 0)
-                return NULL;
-        s = malloc(SD_ID128_STRING_MAX);
-        return s ? sd_id128_to_string(id, s) : NULL;
 }
 
 static int load_layers(StartArgs *args, Settings *env, Settings *file, bool *ret_found, char *error,
@@ -132,6 +122,27 @@ static int check_capabilities(const AgentConfig *c)
         return r == -EPERM ? r : 0;
 }
 
+/* Events go to the API by default once there is an identity to send them with: a stored host enrolment,
+ * or in ephemeral mode a token (or a cache tag) to enrol with. Otherwise they stay local. */
+static int default_output(AgentConfig *c)
+{
+        const Settings *s = &c->settings;
+        bool enrolled;
+
+        if (c->settings.v[SETTING_OUTPUT].source != SOURCE_DEFAULT)
+                return 0;
+        if (c->profile.mode == MODE_EPHEMERAL)
+                enrolled =
+                        settings_str(s, SETTING_ENROLL_TOKEN) ||
+                        (settings_bool(s, SETTING_TLS_CACHE) && settings_str(s, SETTING_ENROLL_TOKEN_TAG));
+        else
+                enrolled = access(HOST_STATE_DIR "/" HOST_STORE_ENROLMENT_FILE, F_OK) >= 0;
+        if (!enrolled)
+                return 0;
+        setting_value_reset(SETTING_OUTPUT, &c->settings.v[SETTING_OUTPUT]);
+        return setting_parse(SETTING_OUTPUT, "api", SOURCE_DEFAULT, &c->settings.v[SETTING_OUTPUT]);
+}
+
 static void warn_about_inputs(const AgentConfig *c)
 {
         if (c->settings.v[SETTING_ENROLL_TOKEN].source == SOURCE_FLAG)
@@ -156,8 +167,22 @@ static void setup_logging(const AgentConfig *c)
 
 static int run_agent(AgentConfig *config)
 {
+        _cleanup_(pidfile_releasep) PidFile *pidfile = NULL;
         _cleanup_(manager_freep) Manager *m = NULL;
         int r;
+
+        /* EnsureNotRunning + WritePID: one agent per host, held by a lock for the life of the process. */
+        if (config->profile.pid_file) {
+                pid_t holder = 0;
+
+                r = pidfile_acquire(PIDFILE_PATH, &pidfile, &holder);
+                if (r == -EBUSY) {
+                        log_error("linuxguard is already running (PID %d)", (int)holder);
+                        return EXIT_ALREADY_RUNNING;
+                }
+                if (r < 0)
+                        return log_error_errno(r, "Failed to create PID file %s: %m", PIDFILE_PATH);
+        }
 
         if (check_capabilities(config) < 0)
                 return EXIT_CAPABILITY;
@@ -169,7 +194,11 @@ static int run_agent(AgentConfig *config)
         if (r < 0)
                 return log_error_errno(r, "Failed to start the agent: %m");
 
-        if (config->profile.mode == MODE_EPHEMERAL) {
+        if (config->profile.mode == MODE_HOST) {
+                r = manager_start_host_identity(m);
+                if (r < 0)
+                        return EXIT_RUNTIME;
+        } else {
                 r = manager_start_ephemeral_identity(m);
                 if (r > 0)
                         return r; /* refused: already logged, this is the exit status */
@@ -179,6 +208,11 @@ static int run_agent(AgentConfig *config)
 
         log_info("linuxguard %s started in %s mode, output %s.", PACKAGE_VERSION,
                  agent_mode_to_string(config->profile.mode), output_describe(m->output));
+        r = notify_watchdog_enable(config->profile.sd_notify, m->event);
+        if (r < 0)
+                log_warning_errno(r, "Failed to enable the systemd watchdog, ignoring: %m");
+        (void)notify_ready(config->profile.sd_notify);
+        manager_update_status(m);
         return manager_run(m);
 }
 
@@ -207,7 +241,7 @@ int run_start(int argc, char **argv)
         if (r < 0)
                 return log_error("%s", error), EXIT_USAGE;
 
-        mid = machine_id();
+        mid = machine_app_id();
         in = (ResolveInputs){
                 .flags = &args.flags,
                 .env = &env,
@@ -229,6 +263,10 @@ int run_start(int argc, char **argv)
                 return log_oom(), EXIT_RUNTIME;
         if (r < 0)
                 return log_error("%s", error), EXIT_USAGE;
+
+        r = default_output(&config);
+        if (r < 0)
+                return log_oom(), EXIT_RUNTIME;
 
         setup_logging(&config);
         warn_about_inputs(&config);

@@ -60,6 +60,8 @@ agent_id=$(basename "$(ls "$BACKEND_STATE/heartbeats/"*.ndjson)" .ndjson)
 contains "$(head -n1 "$BACKEND_STATE/heartbeats/$agent_id.ndjson")" "\"agentId\":\"$agent_id\"" "heartbeat names the agent"
 contains "$(head -n1 "$BACKEND_STATE/heartbeats/$agent_id.ndjson")" '"mode":"ephemeral"' "heartbeat says ephemeral"
 contains "$(cat "$WORK/ok.err")" "Enrolled as agent $agent_id" "agent logs its enrolment"
+wait_for "[ \$(wc -l < '$BACKEND_STATE/heartbeats/$agent_id.ndjson') -ge 3 ]" 10
+ok $? "heartbeats keep coming over mTLS every --heartbeat-interval (3 within 10 s)"
 kill -TERM "$AGENT_MAIN"; finish 10
 is "$rc" 143 "enrolled agent ends with 143 on SIGTERM"
 unlike "$(cat "$WORK/ok.err" "$WORK/ok.out" "$WORK/ok.events")" "$TOKEN" "token never logged (debug level)"
