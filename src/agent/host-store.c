@@ -17,6 +17,7 @@
 
 #include "enroll-proto.h"
 #include "hash-util.h"
+#include "io-util.h"
 #include "log.h"
 #include "macro.h"
 
@@ -62,21 +63,6 @@ static int open_dir(const char *dir, bool create)
         return TAKE_FD(fd);
 }
 
-static int write_all(int fd, const char *data, size_t size)
-{
-        while (size > 0) {
-                ssize_t n = write(fd, data, size);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                data += n;
-                size -= (size_t)n;
-        }
-        return 0;
-}
-
 /* `owner`: the state directory's, so files that root writes (`linuxguard enroll` from a shell) stay
  * readable by the unprivileged agent that owns the directory (StateDirectory= with User=). */
 static int write_file_atomic(int dir_fd, const char *name, const char *data, mode_t mode,
@@ -95,7 +81,7 @@ static int write_file_atomic(int dir_fd, const char *name, const char *data, mod
         if (r >= 0 && geteuid() == 0 && owner->st_uid != 0)
                 r = RET_NERRNO(fchown(fd, owner->st_uid, owner->st_gid));
         if (r >= 0)
-                r = write_all(fd, data, strlen(data));
+                r = loop_write(fd, data, strlen(data));
         if (r >= 0)
                 r = RET_NERRNO(fsync(fd));
         if (r >= 0)

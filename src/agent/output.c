@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 
+#include "io-util.h"
 #include "log.h"
 #include "macro.h"
 #include "settings.h"
@@ -82,28 +83,13 @@ const char *output_describe(const Output *o)
         return o->kind == OUTPUT_FILE ? o->path : "stdout";
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-        while (n > 0) {
-                ssize_t k = write(fd, p, n);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                p += k;
-                n -= (size_t)k;
-        }
-        return 0;
-}
-
 int output_flush(Output *o)
 {
         int r;
 
         if (o->len == 0)
                 return 0;
-        r = write_all(o->fd, o->buf, o->len);
+        r = loop_write(o->fd, o->buf, o->len);
         o->len = 0;
         return r;
 }
@@ -118,7 +104,7 @@ int output_write(Output *o, const char *data, size_t size)
                         return r;
         }
         if (size > sizeof(o->buf))
-                return write_all(o->fd, data, size);
+                return loop_write(o->fd, data, size);
         memcpy(o->buf + o->len, data, size);
         o->len += size;
         return 0;

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 
+#include "io-util.h"
 #include "log.h"
 #include "macro.h"
 
@@ -150,21 +151,16 @@ static int open_cache_dir(int root_fd, const char *root, char *reason, size_t re
 static int read_fd_all(int fd, char **ret)
 {
         _cleanup_secret_ char *buf = NULL;
-        size_t n = 0;
+        ssize_t k;
+        size_t n;
 
         buf = calloc(1, TLS_CACHE_FILE_MAX + 2);
         if (!buf)
                 return -ENOMEM;
-        while (n <= TLS_CACHE_FILE_MAX) {
-                ssize_t k = read(fd, buf + n, TLS_CACHE_FILE_MAX + 1 - n);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0)
-                        return negative_errno();
-                if (k == 0)
-                        break;
-                n += (size_t)k;
-        }
+        k = loop_read(fd, buf, TLS_CACHE_FILE_MAX + 1);
+        if (k < 0)
+                return (int)k;
+        n = (size_t)k;
         if (n > TLS_CACHE_FILE_MAX || strlen(buf) != n)
                 return -EBADMSG;
         *ret = TAKE_PTR(buf);

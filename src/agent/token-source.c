@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
+#include "io-util.h"
 #include "macro.h"
 
 static int refuse_stat(const char *path, const struct stat *st, char *error, size_t error_size)
@@ -49,24 +50,6 @@ static int open_token_file(const char *path, char *error, size_t error_size)
         return fd;
 }
 
-/* Reads up to TOKEN_FILE_MAX bytes (one more to detect overflow) into buf; returns the length. */
-static ssize_t read_all(int fd, char *buf, size_t size)
-{
-        size_t n = 0;
-
-        while (n < size) {
-                ssize_t k = read(fd, buf + n, size - n);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0)
-                        return negative_errno();
-                if (k == 0)
-                        break;
-                n += (size_t)k;
-        }
-        return (ssize_t)n;
-}
-
 int token_source_read_file(const char *path, char **ret_token, char *error, size_t error_size)
 {
         _cleanup_close_ int fd = -EBADF;
@@ -91,7 +74,7 @@ int token_source_read_file(const char *path, char **ret_token, char *error, size
         if (r < 0)
                 return r;
 
-        n = read_all(fd, buf, sizeof(buf));
+        n = loop_read(fd, buf, sizeof(buf));
         if (n < 0) {
                 snprintf(error, error_size, "Failed to read enrolment token file %s: %s", path,
                          strerror((int)-n));

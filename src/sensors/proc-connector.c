@@ -23,6 +23,7 @@
 #include <sys/statfs.h>
 
 #include "container-id.h"
+#include "io-util.h"
 #include "log.h"
 #include "time-util.h"
 
@@ -134,21 +135,12 @@ static ssize_t read_proc_file(ProcConnector *p, uint32_t pid, const char *name, 
 {
         _cleanup_close_ int fd = -EBADF;
         char path[64];
-        size_t n = 0;
 
         snprintf(path, sizeof(path), "%" PRIu32 "/%s", pid, name);
         fd = openat(p->proc_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
                 return negative_errno();
-        while (n < size) {
-                ssize_t k = read(fd, buf + n, size - n);
-                if (k < 0)
-                        return negative_errno();
-                if (k == 0)
-                        break;
-                n += (size_t)k;
-        }
-        return (ssize_t)n;
+        return loop_read(fd, buf, size);
 }
 
 static void fill_from_status(ProcConnector *p, uint32_t pid, struct lg_event_header *h)
