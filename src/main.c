@@ -10,6 +10,7 @@
 #include "exit-status.h"
 #include "macro.h"
 #include "start.h"
+#include "status-cmd.h"
 
 static int help(void)
 {
@@ -19,6 +20,8 @@ static int help(void)
                "  start      Run the agent (see 'linuxguard start --help')\n"
                "  enroll     Enrol this host and store its identity (see 'linuxguard enroll --help')\n"
                "  check      Check what the eBPF sensors need; exit 1 if they cannot run\n"
+               "  status     Show the running agent's state and counters (--json for JSON)\n"
+               "  health     Exit 0 if the running agent is healthy, 1 if not (for exec probes)\n"
                "  bpf        Load, unload or inspect the pinned eBPF sensors (see 'linuxguard bpf --help')\n"
                "  version    Print the version and build options\n"
                "  help       Show this help\n\n"
@@ -52,6 +55,8 @@ int main(int argc, char **argv)
                 return run_bpf(argc - 1, argv + 1);
         if (streq(cmd, "check"))
                 return run_check(argc - 1, argv + 1);
+        if (streq(cmd, "status") || streq(cmd, "health"))
+                return run_status(argc - 1, argv + 1);
         if (streq(cmd, "version") || streq(cmd, "--version"))
                 return version();
         if (streq(cmd, "help") || streq(cmd, "--help") || streq(cmd, "-h"))

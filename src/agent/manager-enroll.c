@@ -16,6 +16,7 @@
 #include "host-store.h"
 #include "log.h"
 #include "manager.h"
+#include "renew.h"
 #include "sensors.h"
 #include "shipper.h"
 #include "tls-cache.h"
@@ -106,6 +107,9 @@ static int manager_use_identity(Manager *m, TlsIdentity *identity)
                                       USEC_PER_SEC));
         if (m->shipper)
                 shipper_set_api(m->shipper, m->api);
+        r = manager_start_renewal(m);
+        if (r < 0)
+                log_warning_errno(r, "Failed to schedule certificate renewal, ignoring: %m");
         manager_send_api_heartbeat(m);
         return 0;
 }
@@ -232,6 +236,7 @@ int manager_start_ephemeral_identity(Manager *m)
 
 void manager_stop_enrolment(Manager *m)
 {
+        manager_stop_renewal(m);
         m->enroll = enroll_free(m->enroll);
         m->api = api_client_free(m->api);
         /* Wipes the key pages and closes the memfds libcurl read them from. */

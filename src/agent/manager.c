@@ -11,8 +11,10 @@
 #include <stdio.h>
 
 #include "config.h"
+#include "control.h"
 #include "exit-status.h"
 #include "log.h"
+#include "metrics.h"
 #include "notify.h"
 #include "sensors.h"
 #include <json-c/json.h>
@@ -141,6 +143,7 @@ static int add_signal(Manager *m, sd_event_source **s, int sig, sd_event_signal_
 
 int manager_start(Manager *m)
 {
+        const char *metrics_listen;
         sigset_t mask;
         int r;
 
@@ -183,6 +186,17 @@ int manager_start(Manager *m)
         if (r < 0)
                 return r;
 
+        r = control_start(&m->control, m);
+        if (r < 0)
+                return r;
+        metrics_listen = settings_str(&m->config->settings, SETTING_METRICS_LISTEN);
+        if (metrics_listen) {
+                r = metrics_start(&m->metrics, m, metrics_listen);
+                if (r < 0)
+                        log_error_errno(r, "Failed to serve metrics on %s, running without them: %m",
+                                        metrics_listen);
+        }
+
         return 0;
 }
 
@@ -200,6 +214,9 @@ Manager *manager_free(Manager *m)
 {
         if (!m)
                 return NULL;
+        /* Nobody asks anything of a manager being torn down. */
+        m->control = control_free(m->control);
+        m->metrics = metrics_free(m->metrics);
         sd_event_source_disable_unref(m->heartbeat_source);
         sd_event_source_disable_unref(m->sighup_source);
         sd_event_source_disable_unref(m->sigint_source);

@@ -44,6 +44,11 @@ typedef struct Manager {
         usec_t start_usec;
         usec_t heartbeat_interval_usec;
         uint64_t heartbeat_sequence;
+
+        /* control.c, metrics.c, renew.c: the control API, --metrics-listen, certificate renewal. */
+        struct Control *control;
+        struct Metrics *metrics;
+        struct Renewal *renewal;
 } Manager;
 
 int manager_new(Manager **ret, AgentConfig *config);

@@ -485,6 +485,7 @@ void shipper_get_counters(const Shipper *s, ShipperCounters *ret)
         *ret = s->counters;
         ret->queued =
                 event_queue_n_queued(s->queue) + (s->inflight_source == SOURCE_QUEUE ? s->inflight.n : 0);
+        ret->queue_bytes = event_queue_bytes(s->queue);
         ret->dropped[DROP_QUEUE_FULL] = event_queue_n_dropped(s->queue);
         if (s->spool) {
                 SpoolStats st;

@@ -48,6 +48,7 @@ typedef struct ShipperCounters {
         uint64_t seen;        /* events handed to the shipper */
         uint64_t sent;        /* events the backend accepted (202) */
         uint64_t queued;      /* events in memory now, the batch in flight included */
+        uint64_t queue_bytes; /* bytes the memory queue holds now (event_queue_bytes()) */
         uint64_t spooled;     /* events written to the spool since start */
         uint64_t spool_bytes; /* spool bytes not yet delivered */
         uint64_t batches;     /* batches accepted */

@@ -160,6 +160,7 @@ int settings_defaults(bool loader_embedded, Settings *ret)
                 {SETTING_BATCH_MAX_AGE_MS, "1000"},
                 {SETTING_QUEUE_MAX_BYTES, "16777216"},
                 {SETTING_SPOOL_MAX_BYTES, "268435456"},
+                {SETTING_CONTROL_SOCKET, "/run/linuxguard/control.sock"},
         };
         int r;
 
@@ -207,6 +208,10 @@ static const char *default_text(SettingId id)
                 return "16777216";
         case SETTING_SPOOL_MAX_BYTES:
                 return "268435456";
+        case SETTING_CONTROL_SOCKET:
+                return "/run/linuxguard/control.sock, or @linuxguard/control where that cannot be created";
+        case SETTING_METRICS_LISTEN:
+                return "off";
         case SETTING_LOADER_EMBEDDED:
                 return BUILT_WITH_LOADER_EMBEDDED ? "on in ephemeral mode, off on hosts" : "off";
         case SETTING_EPHEMERAL:

@@ -29,6 +29,7 @@ void mode_resolve(const ModeInputs *in, pid_t parent_pid, Profile *ret)
                 .state_dir = ephemeral ? NULL : HOST_STATE_DIR,
                 .credentials = ephemeral ? CREDENTIALS_MEMORY : CREDENTIALS_DISK,
                 .sd_notify = !ephemeral,
+                .control_system_bus = !ephemeral,
                 /* PID 1 without the sentinel is the shim; with it, we are the agent it started. */
                 .pid1_shim = in->pid == 1 && !in->pid1_sentinel,
                 .log_to_journal = !ephemeral,

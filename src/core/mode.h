@@ -38,10 +38,11 @@ typedef struct Profile {
         const char *state_dir; /* persistent state, NULL when nothing may be written */
         CredentialStore credentials;
         bool sd_notify;
-        bool pid1_shim;       /* this process becomes the init shim and re-executes the agent */
-        bool log_to_journal;  /* use the journal when systemd connected stderr to it */
-        bool loader_embedded; /* default for the eBPF loader */
-        bool sentinel_misuse; /* the sentinel is set but our parent is not PID 1 */
+        bool control_system_bus; /* the control API also on the system bus as org.linuxguard.Agent1 */
+        bool pid1_shim;          /* this process becomes the init shim and re-executes the agent */
+        bool log_to_journal;     /* use the journal when systemd connected stderr to it */
+        bool loader_embedded;    /* default for the eBPF loader */
+        bool sentinel_misuse;    /* the sentinel is set but our parent is not PID 1 */
 } Profile;
 
 #define PID1_SENTINEL_ENV "LINUXGUARD_PID1_CHILD"

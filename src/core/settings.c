@@ -2,6 +2,7 @@
 
 #include "settings.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -45,6 +46,19 @@ static int validate_https_url(const char *v)
 static int validate_absolute_path(const char *v)
 {
         return v[0] == '/' ? 0 : -EINVAL;
+}
+
+static int validate_socket(const char *v)
+{
+        size_t n = strlen(v);
+        return (v[0] == '/' || v[0] == '@') && n >= 2 && n < 108 ? 0 : -EINVAL;
+}
+
+static int validate_listen_address(const char *v)
+{
+        struct sockaddr_storage sa;
+        socklen_t len;
+        return parse_listen_address(v, &sa, &len);
 }
 
 static int validate_token_tag(const char *v)
@@ -264,6 +278,24 @@ const SettingInfo setting_table[_SETTING_MAX] = {
                  .accepts = "bytes, 1048576 to 68719476736",
                  .help = "Host mode: disk for undelivered events under "
                          "/var/lib/linuxguard/spool; beyond it the oldest segment is dropped"},
+        [SETTING_CONTROL_SOCKET] = {.name = "control_socket",
+                                    .flag = "control-socket",
+                                    .flag_takes_value = true,
+                                    .key = "control_socket",
+                                    .type = SETTING_STRING,
+                                    .accepts = "an absolute socket path, or @NAME for an abstract socket",
+                                    .validate = validate_socket,
+                                    .help = "Control API socket (linuxguard status, health); root and the "
+                                            "agent's uid only"},
+        [SETTING_METRICS_LISTEN] =
+                {.name = "metrics_listen",
+                 .flag = "metrics-listen",
+                 .flag_takes_value = true,
+                 .key = "metrics_listen",
+                 .type = SETTING_STRING,
+                 .accepts = "ADDR:PORT or [IPV6]:PORT, numeric",
+                 .validate = validate_listen_address,
+                 .help = "Serve Prometheus metrics over HTTP at /metrics (off unless set)"},
 };
 
 const SettingInfo *setting_info(SettingId id)
@@ -329,6 +361,44 @@ static int parse_uint(const char *s, uint64_t *ret)
                 return -EINVAL;
         *ret = v;
         return 0;
+}
+
+int parse_listen_address(const char *s, struct sockaddr_storage *ret, socklen_t *ret_len)
+{
+        char host[INET6_ADDRSTRLEN + 2];
+        const char *colon = strrchr(s, ':');
+        bool bracketed = s[0] == '[';
+        uint64_t port;
+        size_t n;
+
+        if (!colon || colon == s || !colon[1] || parse_uint(colon + 1, &port) < 0 || port > 65535)
+                return -EINVAL;
+        n = (size_t)(colon - s);
+        if (bracketed) {
+                if (n < 3 || s[n - 1] != ']')
+                        return -EINVAL;
+                s++;
+                n -= 2;
+        }
+        if (n >= sizeof(host))
+                return -EINVAL;
+        memcpy(host, s, n);
+        host[n] = '\0';
+
+        *ret = (struct sockaddr_storage){};
+        if (inet_pton(AF_INET, host, &((struct sockaddr_in *)ret)->sin_addr) == 1 && !bracketed) {
+                ((struct sockaddr_in *)ret)->sin_family = AF_INET;
+                ((struct sockaddr_in *)ret)->sin_port = htons((uint16_t)port);
+                *ret_len = sizeof(struct sockaddr_in);
+                return 0;
+        }
+        if (inet_pton(AF_INET6, host, &((struct sockaddr_in6 *)ret)->sin6_addr) == 1 && bracketed) {
+                ((struct sockaddr_in6 *)ret)->sin6_family = AF_INET6;
+                ((struct sockaddr_in6 *)ret)->sin6_port = htons((uint16_t)port);
+                *ret_len = sizeof(struct sockaddr_in6);
+                return 0;
+        }
+        return -EINVAL;
 }
 
 int setting_parse(SettingId id, const char *value, SettingSource source, SettingValue *ret)

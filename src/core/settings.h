@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 typedef enum SettingId {
         SETTING_CONFIG,
@@ -35,6 +36,8 @@ typedef enum SettingId {
         SETTING_BATCH_MAX_AGE_MS,
         SETTING_QUEUE_MAX_BYTES,
         SETTING_SPOOL_MAX_BYTES,
+        SETTING_CONTROL_SOCKET,
+        SETTING_METRICS_LISTEN,
         _SETTING_MAX,
 } SettingId;
 
@@ -89,6 +92,8 @@ const char *setting_source_to_string(SettingSource s);
 int setting_parse(SettingId id, const char *value, SettingSource source, SettingValue *ret);
 int parse_boolean(const char *s);
 int parse_output(const char *s, char **ret_path);
+/* "ADDR:PORT" or "[IPV6]:PORT", numeric, port 0-65535 (0: the kernel picks). -EINVAL otherwise. */
+int parse_listen_address(const char *s, struct sockaddr_storage *ret, socklen_t *ret_len);
 
 void setting_value_reset(SettingId id, SettingValue *v);
 void settings_done(Settings *s);

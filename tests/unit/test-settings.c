@@ -1,6 +1,7 @@
 /* Settings: boolean parsing, environment bindings, layer precedence, config-file refusals, CLI errors. */
 
 #include <errno.h>
+#include <netinet/in.h>
 
 #include "agent-config.h"
 #include "check-tap.h"
@@ -268,8 +269,9 @@ END_TEST
 START_TEST(test_defaults_cover_the_table)
 {
         static const SettingId without_default[] = {
-                SETTING_ENROLL_TOKEN, SETTING_ENROLL_TOKEN_FILE, SETTING_ENROLL_TOKEN_TAG, SETTING_TENANT_ID,
-                SETTING_WORKLOAD_ID,  SETTING_NODE_ID,           SETTING_POD_UID,          SETTING_CA_FILE,
+                SETTING_ENROLL_TOKEN, SETTING_ENROLL_TOKEN_FILE, SETTING_ENROLL_TOKEN_TAG,
+                SETTING_TENANT_ID,    SETTING_WORKLOAD_ID,       SETTING_NODE_ID,
+                SETTING_POD_UID,      SETTING_CA_FILE,           SETTING_METRICS_LISTEN,
         };
         _cleanup_(settings_done) Settings d = {};
 
@@ -284,12 +286,44 @@ START_TEST(test_defaults_cover_the_table)
 }
 END_TEST
 
+START_TEST(test_parse_listen_address)
+{
+        static const struct {
+                const char *s;
+                int family;
+                unsigned port;
+        } good[] = {
+                {"127.0.0.1:9464", AF_INET, 9464},
+                {"0.0.0.0:0", AF_INET, 0},
+                {"[::1]:65535", AF_INET6, 65535},
+                {"[::]:80", AF_INET6, 80},
+        };
+        static const char *const bad[] = {
+                "127.0.0.1",     "127.0.0.1:", ":9464",   "127.0.0.1:65536", "localhost:80", "::1:80",
+                "[127.0.0.1]:1", "[::1]",      "[::1:80", "1.2.3.4:8x",      "1.2.3.4:-1",   "",
+        };
+        struct sockaddr_storage sa;
+        socklen_t len;
+
+        for (size_t i = 0; i < ELEMENTSOF(good); i++) {
+                ck_assert_msg(parse_listen_address(good[i].s, &sa, &len) == 0, "%s", good[i].s);
+                ck_assert_int_eq(sa.ss_family, good[i].family);
+                ck_assert_uint_eq(ntohs(good[i].family == AF_INET ? ((struct sockaddr_in *)&sa)->sin_port
+                                                                  : ((struct sockaddr_in6 *)&sa)->sin6_port),
+                                  good[i].port);
+        }
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+                ck_assert_msg(parse_listen_address(bad[i], &sa, &len) == -EINVAL, "%s", bad[i]);
+}
+END_TEST
+
 static Suite *settings_suite(void)
 {
         Suite *s = suite_create("settings");
         TCase *tc = tcase_create("layers");
 
         tcase_add_test(tc, test_parse_boolean);
+        tcase_add_test(tc, test_parse_listen_address);
         tcase_add_test(tc, test_defaults_cover_the_table);
         tcase_add_test(tc, test_env_bindings);
         tcase_add_test(tc, test_env_blank_api_url_is_absent);
