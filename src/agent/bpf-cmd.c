@@ -17,9 +17,9 @@
 #include <sys/mount.h>
 #include <sys/statfs.h>
 
+#include "cli.h"
 #include "config-file.h"
 #include "config.h"
-#include "cli.h"
 #include "exit-status.h"
 #include "log.h"
 #include "sensors.h"
@@ -40,7 +40,8 @@ static void bpf_help(void)
                "%s, where they stay attached across agent restarts; an agent started with\n"
                "--loader-embedded=false reads them without load privileges and misses no event. 'unload'\n"
                "detaches and removes them (nothing pinned is not an error). 'status' tells whether a set\n"
-               "from this build is pinned. The sensors.* keys of the config file choose what 'load' loads.\n\n"
+               "from this build is pinned. The sensors.* keys of the config file choose what 'load' "
+               "loads.\n\n"
                "Options:\n"
                "  --config=PATH       Config file (default %s)\n"
                "  --log-level=LEVEL   error, warning, notice, info or debug\n"

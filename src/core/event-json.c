@@ -133,16 +133,27 @@ void json_put_string(StrBuf *out, const char *s, size_t n)
         strbuf_putc(out, '"');
 }
 
+/* The hottest writer (a dozen keys per event): one reservation, then plain stores. */
 static void jw_key(JsonWriter *w, const char *key)
 {
-        if (w->comma)
-                strbuf_putc(w->b, ',');
-        w->comma = true;
-        if (!key)
+        size_t n = key ? strlen(key) : 0;
+        char *p;
+
+        if (strbuf_reserve(w->b, n + 4) < 0)
                 return;
-        strbuf_putc(w->b, '"');
-        strbuf_puts(w->b, key);
-        strbuf_append(w->b, "\":", 2);
+        p = w->b->data + w->b->len;
+        if (w->comma)
+                *p++ = ',';
+        w->comma = true;
+        if (key) {
+                *p++ = '"';
+                memcpy(p, key, n);
+                p += n;
+                *p++ = '"';
+                *p++ = ':';
+        }
+        *p = 0;
+        w->b->len = (size_t)(p - w->b->data);
 }
 
 static void jw_open(JsonWriter *w, const char *key)

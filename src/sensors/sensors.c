@@ -155,7 +155,8 @@ static void sensors_release_agent(Sensors *s)
 
         if (s->agent_fd < 0 || s->cfg.exclude_pid <= 0)
                 return;
-        if (bpf_map_lookup_elem(s->agent_fd, &zero, &agent) < 0 || agent.tgid != (uint32_t)s->cfg.exclude_pid)
+        if (bpf_map_lookup_elem(s->agent_fd, &zero, &agent) < 0 ||
+            agent.tgid != (uint32_t)s->cfg.exclude_pid)
                 return;
         (void)bpf_map_update_elem(s->agent_fd, &zero, &none, BPF_ANY);
 }
@@ -569,7 +570,8 @@ void sensors_pin_mismatch_message(const SensorsPinInfo *found, const char *dir, 
 
 static int pin_path(char *buf, size_t size, const char *dir, const char *sub, const char *name)
 {
-        int n = sub ? snprintf(buf, size, "%s/%s/%s", dir, sub, name) : snprintf(buf, size, "%s/%s", dir, name);
+        int n = sub ? snprintf(buf, size, "%s/%s/%s", dir, sub, name)
+                    : snprintf(buf, size, "%s/%s", dir, name);
 
         return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }

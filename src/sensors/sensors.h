@@ -100,7 +100,8 @@ typedef struct SensorsPinInfo {
 
 /* This build's marker. */
 int sensors_pin_info_self(SensorsPinInfo *ret);
-/* Parses the marker's text ("linuxguard VERSION object HASH sensors N ring BYTES"); -EBADMSG if malformed. */
+/* Parses the marker's text ("linuxguard VERSION object HASH sensors N ring BYTES"); -EBADMSG if malformed.
+ */
 int sensors_pin_marker_parse(const char *text, SensorsPinInfo *ret);
 /* Reads the marker of the set pinned in `dir`: 0 when this build loaded it; -ESTALE from another build
  * (`ret` names it); -ENOENT none; -EBADMSG the directory exists but its marker is missing or malformed. */

@@ -4,7 +4,7 @@
 
 #include "strbuf.h"
 
-int strbuf_reserve(StrBuf *b, size_t extra)
+int strbuf_grow(StrBuf *b, size_t extra)
 {
         size_t need, cap;
         char *p;
@@ -30,7 +30,7 @@ fail:
         return -ENOMEM;
 }
 
-void strbuf_append(StrBuf *b, const void *data, size_t n)
+void strbuf_append_slow(StrBuf *b, const void *data, size_t n)
 {
         if (strbuf_reserve(b, n) < 0)
                 return;
@@ -38,16 +38,6 @@ void strbuf_append(StrBuf *b, const void *data, size_t n)
                 memcpy(b->data + b->len, data, n);
         b->len += n;
         b->data[b->len] = 0;
-}
-
-void strbuf_putc(StrBuf *b, char c)
-{
-        strbuf_append(b, &c, 1);
-}
-
-void strbuf_puts(StrBuf *b, const char *s)
-{
-        strbuf_append(b, s, strlen(s));
 }
 
 void strbuf_put_u64(StrBuf *b, unsigned long long v)

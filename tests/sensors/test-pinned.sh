@@ -21,10 +21,13 @@ has() { grep -qF -f <(printf '%s\n' "$2") "$1"; }
 # The exec event of /bin/true carrying marker $2 is in file $1.
 wait_marker() { wait_for "has '$1' 'true $2\"'" 15; }
 
+# The agent gets a private /run/linuxguard (PID file, control socket), so a host agent or another test's
+# does not make it refuse to start; bpffs and everything else stay shared.
 start_agent() { # output file, extra args...
 	local out=$1; shift
-	env -i PATH=/usr/bin:/bin "$LG" start --heartbeat-interval 1 --output "file:$out" "$@" \
-		>"$T/stdout" 2>"$T/stderr" &
+	env -i PATH=/usr/bin:/bin unshare --mount --propagation private \
+		sh -c 'mkdir -p /run/linuxguard && mount -t tmpfs -o mode=0755 tmpfs /run/linuxguard && exec "$@"' \
+		sh "$LG" start --heartbeat-interval 1 --output "file:$out" "$@" >"$T/stdout" 2>"$T/stderr" &
 	AGENT=$!
 }
 
@@ -42,7 +45,7 @@ seqs() { jq -r 'select(.metadata.sequence != null) | .metadata.sequence' "$@" 2>
 "$LG" bpf load >"$T/out" 2>"$T/err"
 is "$?" 0 "bpf load succeeds"
 contains "$(cat "$T/err")" "pinned them in $PIN" "bpf load says where it pinned"
-for p in version maps/events maps/counters maps/agent_map links/lg_proc_exec links/lg_file_enter_openat; do
+for p in version maps/events maps/counters maps/agent_map links/lg_proc_exec links/lg_file_exit_openat; do
 	[ -e "$PIN/$p" ]; ok $? "bpf load pinned $PIN/$p"
 done
 prog_id=$("$BPFTOOL" -j link show pinned "$PIN/links/lg_proc_exec" | jq -r .prog_id)
