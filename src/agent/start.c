@@ -103,7 +103,7 @@ static int load_token_file(AgentConfig *c, char *error, size_t error_size)
         return 0;
 }
 
-/* Loading eBPF in-process needs these; a missing one is a deployment error, named with its fix. */
+/* Loading eBPF in-process needs these; a missing one is a deployment error, named with its fix (exit 6). */
 static int check_capabilities(const AgentConfig *c)
 {
         static const CapNeed needs[] = {CAP_NEED_BPF, CAP_NEED_PERFMON, CAP_NEED_DAC_READ_SEARCH};
@@ -111,6 +111,10 @@ static int check_capabilities(const AgentConfig *c)
         _cleanup_free_ char *msg = NULL;
         int r;
 
+        /* The pinned set needs no load privileges; without one the agent falls back to loading itself and,
+         * lacking them, runs degraded with the reason (the host default), instead of refusing to start. */
+        if (!settings_bool(s, SETTING_LOADER_EMBEDDED))
+                return 0;
         if (!settings_bool(s, SETTING_SENSOR_PROCESS) && !settings_bool(s, SETTING_SENSOR_FILE) &&
             !settings_bool(s, SETTING_SENSOR_NETWORK) && !settings_bool(s, SETTING_SENSOR_KERNEL))
                 return 0;
