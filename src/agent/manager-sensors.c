@@ -10,7 +10,11 @@
  * without a pinned set still sees events. */
 
 #include <errno.h>
+#include <linux/magic.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
 
 #include "config.h"
 #include "log.h"
@@ -144,11 +148,119 @@ static int start_proc_connector(Manager *m)
         return 0;
 }
 
+/* The in-kernel filters from the settings; the sensors copy them, so they live only until sensors_new(). */
+typedef struct SensorFilters {
+        char **prefixes;
+        size_t n_prefixes;
+        uint32_t *pids[2]; /* allow, deny */
+        size_t n_pids[2];
+        uint64_t *cgroups[2]; /* allow, deny */
+        size_t n_cgroups[2];
+} SensorFilters;
+
+static void sensor_filters_done(SensorFilters *f)
+{
+        strv_free(f->prefixes);
+        for (size_t i = 0; i < 2; i++) {
+                free(f->pids[i]);
+                free(f->cgroups[i]);
+        }
+}
+
+static int parse_pid_list(const char *value, uint32_t **ret, size_t *ret_n)
+{
+        char **l = NULL;
+        size_t n;
+        int r;
+
+        r = setting_list_split(value, &l, &n);
+        if (r < 0)
+                return r;
+        *ret = calloc(n ?: 1, sizeof(uint32_t));
+        if (!*ret) {
+                strv_free(l);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < n; i++)
+                (*ret)[i] = (uint32_t)strtoul(l[i], NULL, 10); /* validated by the settings layer */
+        *ret_n = n;
+        strv_free(l);
+        return 0;
+}
+
+/* Where the cgroup v2 hierarchy is mounted: /sys/fs/cgroup, or /sys/fs/cgroup/unified on hybrid hosts. */
+static const char *cgroup2_root(void)
+{
+        struct statfs sfs;
+
+        if (statfs("/sys/fs/cgroup", &sfs) >= 0 && sfs.f_type == CGROUP2_SUPER_MAGIC)
+                return "/sys/fs/cgroup";
+        return "/sys/fs/cgroup/unified";
+}
+
+/* A cgroup v2 id is the inode number of the cgroup's directory in the cgroup2 mount. */
+static int resolve_cgroup_list(const char *key, const char *value, uint64_t **ret, size_t *ret_n)
+{
+        char **l = NULL;
+        size_t n;
+        int r;
+
+        r = setting_list_split(value, &l, &n);
+        if (r < 0)
+                return r;
+        *ret = calloc(n ?: 1, sizeof(uint64_t));
+        if (!*ret) {
+                strv_free(l);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *path = NULL;
+                struct stat st;
+
+                if (asprintf(&path, "%s%s", cgroup2_root(), l[i]) < 0) {
+                        r = -ENOMEM;
+                        break;
+                }
+                if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
+                        r = log_error_errno(
+                                errno ?: ENOTDIR,
+                                "%s: cgroup %s (%s) cannot be used: %m. Paths are cgroup v2 paths "
+                                "relative to /sys/fs/cgroup, e.g. /system.slice/docker.service.",
+                                key, l[i], path);
+                        break;
+                }
+                (*ret)[i] = (uint64_t)st.st_ino;
+        }
+        *ret_n = n;
+        strv_free(l);
+        return r;
+}
+
+static int sensor_filters_from_settings(const Settings *s, SensorFilters *f)
+{
+        static const SettingId pid_ids[2] = {SETTING_PID_ALLOW, SETTING_PID_DENY};
+        static const SettingId cgroup_ids[2] = {SETTING_CGROUP_ALLOW, SETTING_CGROUP_DENY};
+        int r;
+
+        r = setting_list_split(settings_str(s, SETTING_FILE_PREFIXES), &f->prefixes, &f->n_prefixes);
+        for (size_t i = 0; r >= 0 && i < 2; i++)
+                r = parse_pid_list(settings_str(s, pid_ids[i]), &f->pids[i], &f->n_pids[i]);
+        for (size_t i = 0; r >= 0 && i < 2; i++)
+                r = resolve_cgroup_list(setting_info(cgroup_ids[i])->name, settings_str(s, cgroup_ids[i]),
+                                        &f->cgroups[i], &f->n_cgroups[i]);
+        return r;
+}
+
 int manager_start_sensors(Manager *m)
 {
         const Settings *s = &m->config->settings;
+        _cleanup_(sensor_filters_done) SensorFilters filters = {};
         SensorsConfig cfg;
         int r;
+
+        r = sensor_filters_from_settings(s, &filters);
+        if (r < 0)
+                return r;
 
         m->event_context = (EventContext){
                 .boot_to_realtime_ns = sensors_boot_to_realtime_ns(),
@@ -162,6 +274,16 @@ int manager_start_sensors(Manager *m)
         cfg.network = settings_bool(s, SETTING_SENSOR_NETWORK);
         cfg.kernel = settings_bool(s, SETTING_SENSOR_KERNEL);
         cfg.ring_size = settings_uint(s, SETTING_RING_BUFFER_SIZE);
+        cfg.file_prefixes = (const char *const *)filters.prefixes;
+        cfg.n_file_prefixes = filters.n_prefixes;
+        cfg.pid_allow = filters.pids[0];
+        cfg.n_pid_allow = filters.n_pids[0];
+        cfg.pid_deny = filters.pids[1];
+        cfg.n_pid_deny = filters.n_pids[1];
+        cfg.cgroup_allow = filters.cgroups[0];
+        cfg.n_cgroup_allow = filters.n_cgroups[0];
+        cfg.cgroup_deny = filters.cgroups[1];
+        cfg.n_cgroup_deny = filters.n_cgroups[1];
 
         r = sensors_new(&m->sensors, &cfg);
         if (r < 0)

@@ -116,6 +116,8 @@ void agent_config_print(const AgentConfig *c, FILE *f)
                         continue;
                 } else if (info->secret)
                         fprintf(f, "  %s = [redacted] ", info->name);
+                else if (info->type == SETTING_LIST)
+                        fprintf(f, "  %s = [ %s ] ", info->name, v->str);
                 else
                         fprintf(f, "  %s = %s ", info->name, v->str);
                 print_source(info, v, settings_str(&c->settings, SETTING_CONFIG), f);

@@ -155,6 +155,11 @@ int settings_defaults(bool loader_embedded, Settings *ret)
                 {SETTING_SENSOR_NETWORK, "true"},
                 {SETTING_SENSOR_KERNEL, "true"},
                 {SETTING_RING_BUFFER_SIZE, "4194304"},
+                {SETTING_FILE_PREFIXES, DEFAULT_FILE_PREFIXES},
+                {SETTING_PID_ALLOW, ""},
+                {SETTING_PID_DENY, ""},
+                {SETTING_CGROUP_ALLOW, ""},
+                {SETTING_CGROUP_DENY, ""},
                 {SETTING_BATCH_MAX_EVENTS, "1000"},
                 {SETTING_BATCH_MAX_BYTES, "1048576"},
                 {SETTING_BATCH_MAX_AGE_MS, "1000"},
@@ -198,6 +203,14 @@ static const char *default_text(SettingId id)
                 return "on";
         case SETTING_RING_BUFFER_SIZE:
                 return "4194304";
+        case SETTING_FILE_PREFIXES:
+                return "[ \"/etc/\", \"/root/.ssh/\", \"/var/run/secrets/\", \"/run/secrets/\" ]";
+        case SETTING_PID_ALLOW:
+        case SETTING_CGROUP_ALLOW:
+                return "empty (every process)";
+        case SETTING_PID_DENY:
+        case SETTING_CGROUP_DENY:
+                return "empty";
         case SETTING_BATCH_MAX_EVENTS:
                 return "1000";
         case SETTING_BATCH_MAX_BYTES:

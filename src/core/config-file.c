@@ -68,12 +68,55 @@ static bool is_group_prefix(const char *prefix)
                 -EINVAL;                                                                  \
         })
 
+/* A config array of strings or integers becomes the comma-separated form every layer uses. */
+static int join_list(const char *name, const config_setting_t *st, const char *key, const SettingInfo *info,
+                     char **ret, char *error, size_t error_size)
+{
+        unsigned line = config_setting_source_line(st);
+        int n = config_setting_length(st);
+        char *out = strdup(""), *grown;
+
+        if (!out)
+                return -ENOMEM;
+        for (int i = 0; i < n; i++) {
+                const config_setting_t *e = config_setting_get_elem(st, (unsigned)i);
+                int etype = config_setting_type(e), k;
+                char num[32];
+                const char *v;
+
+                if (info->list_kind == LIST_UINT &&
+                    (etype == CONFIG_TYPE_INT || etype == CONFIG_TYPE_INT64)) {
+                        snprintf(num, sizeof(num), "%lld", config_setting_get_int64(e));
+                        v = num;
+                } else if (info->list_kind == LIST_ABSOLUTE_PATH && etype == CONFIG_TYPE_STRING)
+                        v = config_setting_get_string(e);
+                else {
+                        free(out);
+                        return fail(name, line, "%s: element %d is %s (accepts %s)", key, i + 1,
+                                    type_name(etype), info->accepts);
+                }
+                if (strchr(v, ',')) {
+                        free(out);
+                        return fail(name, line, "%s: element %d contains a comma, which is not supported",
+                                    key, i + 1);
+                }
+                k = asprintf(&grown, "%s%s%s", out, i ? "," : "", v);
+                free(out);
+                if (k < 0)
+                        return -ENOMEM;
+                out = grown;
+        }
+        *ret = out;
+        return 0;
+}
+
 static int load_leaf(const char *name, const config_setting_t *st, const char *key, Settings *ret,
                      char *error, size_t error_size)
 {
         unsigned line = config_setting_source_line(st);
         int type = config_setting_type(st), id = lookup_key(key), r;
         const SettingInfo *info;
+        _cleanup_free_ char *joined = NULL;
         char buf[32];
         const char *value;
 
@@ -106,6 +149,15 @@ static int load_leaf(const char *name, const config_setting_t *st, const char *k
                 value = buf;
                 break;
         }
+        case SETTING_LIST:
+                if (type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST)
+                        return fail(name, line, "%s: expected a list like [ ... ] (%s), got %s", key,
+                                    info->accepts, type_name(type));
+                r = join_list(name, st, key, info, &joined, error, error_size);
+                if (r < 0)
+                        return r;
+                value = joined;
+                break;
         default:
                 return -EINVAL;
         }

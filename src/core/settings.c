@@ -296,6 +296,53 @@ const SettingInfo setting_table[_SETTING_MAX] = {
                  .accepts = "ADDR:PORT or [IPV6]:PORT, numeric",
                  .validate = validate_listen_address,
                  .help = "Serve Prometheus metrics over HTTP at /metrics (off unless set)"},
+        [SETTING_FILE_PREFIXES] =
+                {.name = "sensors.file_prefixes",
+                 .key = "sensors.file_prefixes",
+                 .type = SETTING_LIST,
+                 .list_kind = LIST_ABSOLUTE_PATH,
+                 .max_items = 8,
+                 .max_len = 63,
+                 .accepts = "a list of up to 8 absolute path prefixes, each at most 63 bytes",
+                 .help = "Paths the file sensor watches, matched as prefixes in the kernel"},
+        [SETTING_PID_ALLOW] =
+                {.name = "sensors.pid_allow",
+                 .key = "sensors.pid_allow",
+                 .type = SETTING_LIST,
+                 .list_kind = LIST_UINT,
+                 .min = 1,
+                 .max = 4194304,
+                 .max_items = 1024,
+                 .accepts = "a list of up to 1024 process ids",
+                 .help = "When not empty, only these processes (thread group ids) are reported"},
+        [SETTING_PID_DENY] = {.name = "sensors.pid_deny",
+                              .key = "sensors.pid_deny",
+                              .type = SETTING_LIST,
+                              .list_kind = LIST_UINT,
+                              .min = 1,
+                              .max = 4194304,
+                              .max_items = 1024,
+                              .accepts = "a list of up to 1024 process ids",
+                              .help = "Processes never reported"},
+        [SETTING_CGROUP_ALLOW] =
+                {.name = "sensors.cgroup_allow",
+                 .key = "sensors.cgroup_allow",
+                 .type = SETTING_LIST,
+                 .list_kind = LIST_ABSOLUTE_PATH,
+                 .max_items = 1024,
+                 .max_len = 4095,
+                 .accepts = "a list of up to 1024 cgroup v2 paths (relative to the cgroup2 mount)",
+                 .help = "When not empty, only processes in these cgroups are reported"},
+        [SETTING_CGROUP_DENY] =
+                {.name = "sensors.cgroup_deny",
+                 .key =
+                         "sensors.cgroup_deny",
+                 .type = SETTING_LIST,
+                 .list_kind = LIST_ABSOLUTE_PATH,
+                 .max_items = 1024,
+                 .max_len = 4095,
+                 .accepts = "a list of up to 1024 cgroup v2 paths (relative to the cgroup2 mount)",
+                 .help = "Processes in these cgroups are never reported"},
 };
 
 const SettingInfo *setting_info(SettingId id)
@@ -346,6 +393,62 @@ int parse_output(const char *s, char **ret_path)
                 return -EINVAL;
         *ret_path = strdup(path);
         return *ret_path ? 0 : -ENOMEM;
+}
+
+void strv_free(char **l)
+{
+        for (char **i = l; i && *i; i++)
+                free(*i);
+        free(l);
+}
+
+int setting_list_split(const char *value, char ***ret, size_t *ret_n)
+{
+        char **l = calloc(strlen(value) / 2 + 2, sizeof(char *));
+        size_t n = 0;
+
+        if (!l)
+                return -ENOMEM;
+        for (const char *p = value; *p;) {
+                size_t len = strcspn(p, ",");
+                l[n] = strndup(p, len);
+                if (!l[n]) {
+                        strv_free(l);
+                        return -ENOMEM;
+                }
+                n++;
+                p += len;
+                if (*p == ',')
+                        p++;
+        }
+        *ret = l;
+        *ret_n = n;
+        return 0;
+}
+
+static int parse_uint(const char *s, uint64_t *ret);
+
+static int validate_list(const SettingInfo *info, const char *value)
+{
+        char **l = NULL;
+        size_t n = 0;
+        int r;
+
+        r = setting_list_split(value, &l, &n);
+        if (r < 0)
+                return r;
+        if (n > info->max_items)
+                r = -EINVAL;
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                uint64_t u;
+
+                if (info->list_kind == LIST_ABSOLUTE_PATH)
+                        r = l[i][0] == '/' && strlen(l[i]) <= info->max_len ? 0 : -EINVAL;
+                else
+                        r = parse_uint(l[i], &u) >= 0 && u >= info->min && u <= info->max ? 0 : -EINVAL;
+        }
+        strv_free(l);
+        return r;
 }
 
 static int parse_uint(const char *s, uint64_t *ret)
@@ -422,6 +525,11 @@ int setting_parse(SettingId id, const char *value, SettingSource source, Setting
         case SETTING_STRING:
                 if (info->validate && info->validate(value) < 0)
                         return -EINVAL;
+                break;
+        case SETTING_LIST:
+                r = validate_list(info, value);
+                if (r < 0)
+                        return r;
                 break;
         }
 

@@ -31,6 +31,11 @@ typedef enum SettingId {
         SETTING_SENSOR_NETWORK,
         SETTING_SENSOR_KERNEL,
         SETTING_RING_BUFFER_SIZE,
+        SETTING_FILE_PREFIXES,
+        SETTING_PID_ALLOW,
+        SETTING_PID_DENY,
+        SETTING_CGROUP_ALLOW,
+        SETTING_CGROUP_DENY,
         SETTING_BATCH_MAX_EVENTS,
         SETTING_BATCH_MAX_BYTES,
         SETTING_BATCH_MAX_AGE_MS,
@@ -45,7 +50,13 @@ typedef enum SettingType {
         SETTING_STRING,
         SETTING_BOOL,
         SETTING_UINT,
+        SETTING_LIST, /* a config-file array; held as one comma-separated string */
 } SettingType;
+
+typedef enum ListKind {
+        LIST_ABSOLUTE_PATH, /* strings starting with '/', without ',' */
+        LIST_UINT,          /* integers from min to max */
+} ListKind;
 
 typedef enum SettingSource {
         SOURCE_UNSET,   /* nothing set it and it has no default */
@@ -63,7 +74,10 @@ typedef struct SettingInfo {
         SettingType type;
         bool secret; /* redacted everywhere */
         bool flag_takes_value;
-        uint64_t min, max;   /* SETTING_UINT range */
+        uint64_t min, max;   /* SETTING_UINT range, and the range of a LIST_UINT element */
+        ListKind list_kind;  /* SETTING_LIST elements */
+        unsigned max_items;  /* SETTING_LIST: at most this many elements */
+        unsigned max_len;    /* SETTING_LIST of paths: bytes per element */
         const char *accepts; /* what a valid value looks like, for errors and --help */
         const char *help;
         /* Validates a string value; returns 0 or -EINVAL. NULL: any non-empty string. */
@@ -91,6 +105,12 @@ const char *setting_source_to_string(SettingSource s);
 /* Parses `value` for setting `id` into `ret` with `source`. On a bad value returns -EINVAL. */
 int setting_parse(SettingId id, const char *value, SettingSource source, SettingValue *ret);
 int parse_boolean(const char *s);
+/* Splits a SETTING_LIST value ("a,b,c"; "" is the empty list) into a NULL-terminated array. */
+int setting_list_split(const char *value, char ***ret, size_t *ret_n);
+void strv_free(char **l);
+
+/* The file sensor's default watched prefixes, as a SETTING_LIST value. */
+#define DEFAULT_FILE_PREFIXES "/etc/,/root/.ssh/,/var/run/secrets/,/run/secrets/"
 int parse_output(const char *s, char **ret_path);
 /* "ADDR:PORT" or "[IPV6]:PORT", numeric, port 0-65535 (0: the kernel picks). -EINVAL otherwise. */
 int parse_listen_address(const char *s, struct sockaddr_storage *ret, socklen_t *ret_len);

@@ -184,6 +184,22 @@ START_TEST(test_config_file_errors)
                 {"sensors = { process = true; bogus = 1; };\n",
                  "agent.conf:1: unknown key \"sensors.bogus\""},
                 {"monitor = { x = 1; };\n", "agent.conf:1: unknown key \"monitor\""},
+                {"sensors = { pid_deny = [ \"x\" ]; };\n",
+                 "agent.conf:1: sensors.pid_deny: element 1 is a string (accepts a list of up to 1024 "
+                 "process ids)"},
+                {"sensors = { pid_deny = [ 0 ]; };\n", "agent.conf:1: sensors.pid_deny: invalid value \"0\" "
+                                                       "(accepts a list of up to 1024 process ids)"},
+                {"sensors = { file_prefixes = \"/etc/\"; };\n",
+                 "agent.conf:1: sensors.file_prefixes: expected a list like [ ... ] (a list of up to 8 "
+                 "absolute path "
+                 "prefixes, each at most 63 bytes), got a string"},
+                {"sensors = { file_prefixes = [ \"/a,b/\" ]; };\n",
+                 "agent.conf:1: sensors.file_prefixes: element 1 contains a comma, which is not supported"},
+                {"sensors = { file_prefixes = [ \"/1/\", \"/2/\", \"/3/\", \"/4/\", \"/5/\", \"/6/\", "
+                 "\"/7/\", \"/8/\", \"/9/\" ]; };\n",
+                 "agent.conf:1: sensors.file_prefixes: invalid value "
+                 "\"/1/,/2/,/3/,/4/,/5/,/6/,/7/,/8/,/9/\" (accepts a "
+                 "list of up to 8 absolute path prefixes, each at most 63 bytes)"},
         };
 
         for (size_t i = 0; i < ELEMENTSOF(t); i++) {
@@ -213,6 +229,31 @@ START_TEST(test_config_file_values)
         ck_assert(settings_bool(&s, SETTING_TLS_CACHE));
         ck_assert_uint_eq(settings_uint(&s, SETTING_HEARTBEAT_INTERVAL), 5);
         ck_assert_int_eq(s.v[SETTING_OUTPUT].source, SOURCE_FILE);
+}
+END_TEST
+
+START_TEST(test_config_file_lists)
+{
+        _cleanup_(settings_done) Settings s = {};
+        char err[512] = "", **l = NULL;
+        size_t n = 0;
+
+        ck_assert_int_eq(config_file_parse_string("agent.conf",
+                                                  "sensors = { file_prefixes = [ \"/srv/\", \"/opt/x/\" ];\n"
+                                                  "pid_deny = ( 42, 4242 ); cgroup_allow = [ ]; };\n",
+                                                  &s, err, sizeof(err)),
+                         0);
+        ck_assert_str_eq(settings_str(&s, SETTING_FILE_PREFIXES), "/srv/,/opt/x/");
+        ck_assert_str_eq(settings_str(&s, SETTING_PID_DENY), "42,4242");
+        ck_assert_str_eq(settings_str(&s, SETTING_CGROUP_ALLOW), "");
+        ck_assert_int_eq(setting_list_split(settings_str(&s, SETTING_FILE_PREFIXES), &l, &n), 0);
+        ck_assert_uint_eq(n, 2);
+        ck_assert_str_eq(l[1], "/opt/x/");
+        ck_assert_ptr_null(l[2]);
+        strv_free(l);
+        ck_assert_int_eq(setting_list_split("", &l, &n), 0);
+        ck_assert_uint_eq(n, 0);
+        strv_free(l);
 }
 END_TEST
 
@@ -334,6 +375,7 @@ static Suite *settings_suite(void)
         tcase_add_test(tc, test_resolve_loader_default_from_profile);
         tcase_add_test(tc, test_config_file_errors);
         tcase_add_test(tc, test_config_file_values);
+        tcase_add_test(tc, test_config_file_lists);
         tcase_add_test(tc, test_cli_errors);
         tcase_add_test(tc, test_cli_token_is_copied_and_wiped_from_argv);
         suite_add_tcase(s, tc);

@@ -1,0 +1,91 @@
+#!/bin/bash
+# The agent's main job, end to end: a real agent with a local output, a workload with markers, and each
+# expected event asserted with its fields (OCSF class, activity, process, file, endpoints, user change),
+# and none of the agent's own activity. Needs root and BTF (suite ebpf).
+set -u
+. "$(dirname "$0")/../lib/tap.sh"
+LG=${1:?usage: test-events.sh linuxguard}
+PY=${PYTHON:-python3}
+[ "$(id -u)" = 0 ] || skip_all "needs root to load eBPF programs"
+[ -e /sys/kernel/btf/vmlinux ] || skip_all "needs BTF (/sys/kernel/btf/vmlinux)"
+T=$(mktemp -d)
+trap '[ -n "${AGENT:-}" ] && kill -9 $AGENT 2>/dev/null; [ -n "${LISTENER:-}" ] && kill $LISTENER 2>/dev/null; rm -rf "$T"' EXIT
+M=mk$RANDOM$RANDOM
+mkdir -p "$T/watched" "$T/elsewhere"
+printf 'sensors = { file_prefixes = [ "%s/watched/" ]; };\n' "$T" >"$T/agent.conf"
+
+# count WHERE: events in the output for which the Python expression WHERE (over the event `e` and the
+# marker `m`) is true. The expression travels in the environment, not on a command line.
+count() { WHERE=$1 M=$M "$PY" -c '
+import json, os, sys
+where, m, n = os.environ["WHERE"], os.environ["M"], 0
+g = lambda d, *k: [d := (d or {}).get(x) for x in k][-1]
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if "class_uid" in e and eval(where, {"e": e, "m": m, "g": g}):
+        n += 1
+print(n)' "$T/events.json"; }
+
+env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin "$LG" start --config "$T/agent.conf" --output "file:$T/events.json" \
+	--heartbeat-interval 1 >/dev/null 2>"$T/agent.err" &
+AGENT=$!
+wait_for "grep -q 'Sensors attached' '$T/agent.err'" 20
+ok $? "agent attached its sensors"
+
+# Listeners on 127.0.0.1 and ::1 that accept one connection each.
+"$PY" -c '
+import socket, sys
+ls = []
+for fam, host in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
+    s = socket.socket(fam); s.bind((host, 0)); s.listen(4); ls.append(s)
+open(sys.argv[1], "w").write(" ".join(str(s.getsockname()[1]) for s in ls) + "\n")
+for s in ls:
+    c, _ = s.accept(); c.close()
+' "$T/ports" &
+LISTENER=$!
+wait_for "test -s '$T/ports'" 10
+read -r P4 P6 <"$T/ports"
+
+/bin/true "$M-exec"
+echo data >"$T/watched/$M.txt"
+mv "$T/watched/$M.txt" "$T/watched/$M.renamed"
+echo data >"$T/elsewhere/$M.txt"
+exec 3<>"/dev/tcp/127.0.0.1/$P4" && exec 3>&-
+exec 3<>"/dev/tcp/::1/$P6" && exec 3>&-
+setpriv --reuid 65534 --regid 65534 --clear-groups /bin/true "$M-uid"
+wait "$LISTENER"
+wait_for "[ \$(count 'g(e,\"process\",\"cmd_line\") == \"/bin/true \" + m + \"-uid\"') -ge 1 ]" 10
+sleep 1 # one more drain of the ring buffer
+
+is "$(count 'e["class_uid"] == 1007 and e["activity_id"] == 1 and g(e,"process","cmd_line") == "/bin/true " + m + "-exec" and g(e,"process","file","path") == "/bin/true" and g(e,"process","user","uid") == "0"')" 1 \
+	"exec: Process Activity 1007/Launch with cmd_line, file.path and uid"
+[ "$(count 'e["class_uid"] == 1007 and e["activity_id"] == 2 and g(e,"process","name") == "true" and e.get("exit_code") == 0')" -ge 1 ]
+ok $? "exit of /bin/true: Process Activity 1007/Terminate with exit_code 0"
+[ "$(count 'e["class_uid"] == 1001 and e["activity_id"] == 14 and g(e,"file","path") == "'"$T"'/watched/" + m + ".txt"')" -ge 1 ]
+ok $? "open under a watched prefix: File System Activity 1001/14 with the path"
+is "$(count 'e["class_uid"] == 1001 and e["activity_id"] == 5 and g(e,"file","path") == "'"$T"'/watched/" + m + ".txt" and g(e,"file_result","path") == "'"$T"'/watched/" + m + ".renamed"')" 1 \
+	"rename under a watched prefix: 1001/5 with old and new path"
+is "$(count 'e["class_uid"] == 1001 and m in g(e,"file","path") and "/elsewhere/" in g(e,"file","path")')" 0 \
+	"no file event outside the watched prefixes (filtered in the kernel)"
+is "$(count 'e["class_uid"] == 4001 and g(e,"connection_info","direction_id") == 2 and g(e,"dst_endpoint","ip") == "127.0.0.1" and g(e,"dst_endpoint","port") == '"$P4"'')" 1 \
+	"IPv4 connect: Network Activity 4001, outbound, 4-tuple"
+is "$(count 'e["class_uid"] == 4001 and g(e,"connection_info","direction_id") == 2 and g(e,"dst_endpoint","ip") == "::1" and g(e,"dst_endpoint","port") == '"$P6"'')" 1 \
+	"IPv6 connect: Network Activity 4001, outbound, ::1"
+[ "$(count 'e["class_uid"] == 4001 and g(e,"connection_info","direction_id") == 1 and g(e,"dst_endpoint","port") in ('"$P4, $P6"')')" -ge 2 ]
+ok $? "inbound accepts on both listeners: direction inbound"
+[ "$(count 'e["class_uid"] == 1007 and e["activity_id"] == 5 and g(e,"actor","process","name") == "setpriv"')" -ge 1 ]
+ok $? "uid change: Process Activity 1007/5 (Set User ID) from setpriv"
+is "$(count 'e["class_uid"] == 1007 and e["activity_id"] == 1 and g(e,"process","cmd_line") == "/bin/true " + m + "-uid" and g(e,"process","user","uid") == "65534"')" 1 \
+	"the exec after the uid change runs as 65534"
+is "$(count 'g(e,"actor","process","pid") == '"$AGENT"'')" 0 "none of the agent's own activity is reported"
+seqs=$("$PY" -c '
+import json, sys
+s = [json.loads(l)["metadata"]["sequence"] for l in open(sys.argv[1]) if "class_uid" in l]
+print("ok" if len(s) == len(set(s)) and all(x > 0 for x in s) else "bad")' "$T/events.json")
+is "$seqs" ok "every event has a unique positive sequence number"
+[ "$(count 'g(e,"device","hostname") == "'"$(hostname)"'" and isinstance(e["time"], int) and e["time"] > 10**12')" -gt 0 ]
+ok $? "events carry device.hostname and time in ms"
+
+kill -TERM "$AGENT"; wait "$AGENT"; rc=$?; AGENT=
+is "$rc" 143 "agent ends with 143"
+done_testing
