@@ -9,7 +9,8 @@
 # Sets: ROOT (the rootfs copy), NSPAWN_PID, CPID (the container's PID 1 as seen from the host).
 
 PKGTEST_SUITE=bookworm
-PKGTEST_PACKAGES=systemd,systemd-sysv,dbus,procps,libbpf1,libsystemd0,libgnutls30,libcurl3-gnutls,libconfig9,libjson-c5,zlib1g
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/rootfs.sh"
+PKGTEST_PACKAGES=$(rootfs_packages "$BUILD")
 PKGTEST_CACHE_DIR=$BUILD/tests/system
 PKGTEST_CACHE=$PKGTEST_CACHE_DIR/rootfs-$PKGTEST_SUITE-$(printf '%s' "$PKGTEST_PACKAGES" | sha256sum | cut -c1-12).tar
 NSPAWN_PID=

@@ -16,7 +16,8 @@ BUILD=$(cd "${1:?usage: test-systemd.sh BUILD-DIR [BACKEND]}" && pwd)
 BACKEND=${2:-}
 
 SUITE=bookworm
-PACKAGES=systemd,systemd-sysv,dbus,procps,libbpf1,libsystemd0,libgnutls30,libcurl3-gnutls,libconfig9,libjson-c5,zlib1g
+. "$HERE/../lib/rootfs.sh"
+PACKAGES=$(rootfs_packages "$BUILD")
 CACHE_DIR=$BUILD/tests/system
 CACHE=$CACHE_DIR/rootfs-$SUITE-$(printf '%s' "$PACKAGES" | sha256sum | cut -c1-12).tar
 EXPOSURE_MAX=3.0
