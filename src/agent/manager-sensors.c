@@ -290,8 +290,15 @@ int manager_start_sensors(Manager *m)
                 return r;
         if (!settings_bool(s, SETTING_LOADER_EMBEDDED) && open_pinned_sensors(m, &cfg))
                 r = 0;
-        else
+        else {
+                SensorsStats st = {};
+
                 r = sensors_load_and_attach(m->sensors);
+                /* Tracepoints the kernel lacks are skipped one by one; when none attached at all (tracefs
+                 * not mounted, say) there is no sensor, and the agent must say so rather than run blind. */
+                if (r >= 0 && sensors_read_stats(m->sensors, &st) >= 0 && st.programs_attached == 0)
+                        r = -ENOENT;
+        }
         if (r < 0) {
                 m->sensors = sensors_free(m->sensors);
                 set_degraded_reason(m, r);

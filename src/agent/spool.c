@@ -584,7 +584,7 @@ static int segment_next(Spool *s, const Segment *seg, uint64_t *pos, RawRecord *
 static uint64_t segment_count_records(Spool *s, uint64_t id, uint64_t offset)
 {
         const Segment *seg = segment_find(s, id);
-        RawRecord rec;
+        RawRecord rec = {};
         uint64_t n = 0;
 
         while (seg && segment_next(s, seg, &offset, &rec, false) > 0) {
