@@ -9,15 +9,16 @@ BACKEND=${2:?usage: test-enroll.sh linuxguard linuxguard-backend}
 WORK=$(mktemp -d)
 . "$(dirname "$0")/../lib/backend.sh"
 AGENTS=()
-trap 'for p in "${AGENTS[@]}"; do kill -9 "$p" 2>/dev/null; done; backend_kill_all; rm -rf "$WORK"' EXIT
+trap 'for p in "${AGENTS[@]}"; do kill -9 "$p" 2>/dev/null; done; backend_kill_all; [ -n "${KEEP:-}" ] || rm -rf "$WORK"' EXIT
 touch "$WORK/marker"
 sleep 1 # so files written by this run are strictly newer than the marker
 
 # agent NAME [extra args...]: runs the agent in the background with the backend's URL and CA; sets AGENT.
-# With TRACE set, under strace, recording every file syscall to $WORK/NAME.trace.
+# With TRACE set, under strace, recording every file syscall to $WORK/NAME.trace (LeakSanitizer cannot
+# run under ptrace, so a sanitizer build skips leak checking for that one agent).
 agent() {
 	local name=$1; shift
-	${TRACE:+strace -f -qq -o "$WORK/$name.trace" -e trace=open,openat,openat2,creat,rename,renameat,renameat2,link,linkat,symlink,symlinkat,mknod,mknodat} env -i PATH=/usr/bin:/bin HOME="$WORK/home" ${TOKEN:+LINUXGUARD_ENROLL_TOKEN=$TOKEN} \
+	${TRACE:+strace -f -qq -o "$WORK/$name.trace" -e trace=open,openat,openat2,creat,rename,renameat,renameat2,link,linkat,symlink,symlinkat,mknod,mknodat} env -i PATH=/usr/bin:/bin HOME="$WORK/home" ${TRACE:+ASAN_OPTIONS=detect_leaks=0} ${TOKEN:+LINUXGUARD_ENROLL_TOKEN=$TOKEN} \
 		${TENANT:+LINUXGUARD_TENANT_ID=$TENANT} \
 		"$LG" start --workload-id "wl-$name" --api-url "$BACKEND_URL" --ca-file "$BACKEND_CA" \
 		--heartbeat-interval 1 --output "file:$WORK/$name.events" --log-level debug "$@" \
