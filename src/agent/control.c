@@ -151,7 +151,7 @@ static int method_flush(sd_bus_message *msg, void *userdata, sd_bus_error *error
         if (r < 0)
                 return r;
         if (m->shipper)
-                shipper_kick(m->shipper);
+                shipper_flush(m->shipper);
         r = output_flush(m->output);
         if (r < 0)
                 return sd_bus_error_set_errnof(error, r, "Failed to flush %s: %m",

@@ -1,7 +1,9 @@
 /* Event delivery inside the manager: with --output api the encoded events go to the shipper, which
  * queues them (bounded) until enrolment gives it an mTLS client, then sends them in batches. Host mode
- * spools under <state_dir>/spool; ephemeral mode (no state directory) keeps them in memory only. */
+ * spools under <state_dir>/spool; ephemeral mode (no state directory) keeps them in memory only, so at
+ * shutdown it gives them a bounded moment to leave (well inside the 5 s an orchestrator allows). */
 
+#include <inttypes.h>
 #include <json-c/json.h>
 #include <stdio.h>
 
@@ -48,8 +50,62 @@ int manager_start_shipper(Manager *m)
         return 0;
 }
 
+static void on_final_flush_done(void *userdata)
+{
+        Manager *m = userdata;
+
+        log_info("Delivered the events queued before the shutdown.");
+        (void)sd_event_exit(m->event, m->exit_status);
+}
+
+static int on_final_flush_timeout(sd_event_source *source, uint64_t usec, void *userdata)
+{
+        Manager *m = userdata;
+
+        log_warning("Delivery did not finish within %llu ms of the shutdown, exiting.",
+                    (unsigned long long)(MANAGER_FINAL_FLUSH_USEC / USEC_PER_MSEC));
+        return sd_event_exit(m->event, m->exit_status);
+}
+
+int manager_final_flush(Manager *m)
+{
+        int r;
+
+        /* A spool keeps what is left for the next start (shipper_free()); memory would lose it. */
+        if (!m->shipper || shipper_has_spool(m->shipper))
+                return 0;
+        /* What the kernel queued before the signal joins the shipper's queue first. The programs are
+         * being detached meanwhile: records they wrote until then may go out too. */
+        if (m->sensors)
+                (void)sensors_drain(m->sensors);
+        r = shipper_drain(m->shipper, on_final_flush_done, m);
+        if (r <= 0)
+                return 0;
+        /* From now, not from the loop's cached time: the drain above may have taken a moment. */
+        r = sd_event_add_time(m->event, &m->final_flush_source, CLOCK_MONOTONIC,
+                              now(CLOCK_MONOTONIC) + MANAGER_FINAL_FLUSH_USEC, USEC_PER_MSEC,
+                              on_final_flush_timeout, m);
+        if (r >= 0)
+                r = sd_event_source_set_description(m->final_flush_source, "final-flush-timeout");
+        if (r < 0) {
+                log_warning_errno(r, "Failed to arm the shutdown's delivery deadline, not waiting: %m");
+                return 0;
+        }
+        log_info("Delivering the queued events before exiting (at most %llu ms).",
+                 (unsigned long long)(MANAGER_FINAL_FLUSH_USEC / USEC_PER_MSEC));
+        return 1;
+}
+
 void manager_stop_shipper(Manager *m)
 {
+        ShipperCounters c;
+
+        if (m->shipper && !shipper_has_spool(m->shipper)) {
+                shipper_get_counters(m->shipper, &c);
+                if (c.queued > 0)
+                        log_warning("%" PRIu64 " undelivered events in memory are lost with the exit.",
+                                    c.queued);
+        }
         /* The API client must be gone first: it cancels the request in flight without calling back. */
         m->shipper = shipper_free(m->shipper);
 }

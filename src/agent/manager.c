@@ -18,14 +18,52 @@
 #include "notify.h"
 #include "sensors.h"
 #include <json-c/json.h>
+#include <systemd/sd-id128.h>
 
+#define STREAM_APP_ID SD_ID128_MAKE(5d, 2e, 81, 0c, 7a, 93, 4f, 1b, 86, e4, 3c, 29, b0, 57, d1, 6a)
+
+/* The first signal starts the shutdown, which may wait (bounded) for the last events to be delivered; a
+ * second one ends it at once. */
 static int on_exit_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 {
         Manager *m = userdata;
 
+        if (m->exit_status > 0) {
+                log_info("Received SIG%s again, exiting now.", sigabbrev_np((int)si->ssi_signo));
+                return sd_event_exit(m->event, m->exit_status);
+        }
         log_info("Received SIG%s, shutting down.", sigabbrev_np((int)si->ssi_signo));
         (void)notify_stopping(m->config->profile.sd_notify);
-        return sd_event_exit(m->event, 128 + (int)si->ssi_signo);
+        m->exit_status = 128 + (int)si->ssi_signo;
+        /* The programs' detach takes most of a second; it runs while the last events leave. */
+        sensors_detach(m->sensors);
+        if (manager_final_flush(m) > 0)
+                return 0;
+        return sd_event_exit(m->event, m->exit_status);
+}
+
+/* Names the sequence numbers' scope in every event: a consumer de-duplicates by (stream, sequence). One
+ * load of the programs is one stream, so agents reading the same pinned set share it: the id is derived
+ * from the boot and the ring buffer's kernel id. Without the eBPF sensors, each agent is its own stream. */
+static void set_stream_id(Manager *m)
+{
+        sd_id128_t app = STREAM_APP_ID, id;
+        uint32_t load_id;
+        int r = -ENODEV;
+
+        if (m->sensors && sensors_load_id(m->sensors, &load_id) >= 0) {
+                for (size_t i = 0; i < sizeof(load_id); i++)
+                        app.bytes[12 + i] ^= (uint8_t)(load_id >> (8 * i));
+                r = sd_id128_get_boot_app_specific(app, &id);
+        }
+        if (r < 0)
+                r = sd_id128_randomize(&id);
+        if (r < 0) {
+                log_debug_errno(r, "Failed to make a stream id, events go without: %m");
+                return;
+        }
+        sd_id128_to_string(id, m->stream_id);
+        m->event_context.stream_id = m->stream_id;
 }
 
 static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
@@ -177,6 +215,7 @@ int manager_start(Manager *m)
         r = manager_start_sensors(m);
         if (r < 0)
                 return r;
+        set_stream_id(m);
 
         r = sd_event_add_time_relative(m->event, &m->heartbeat_source, CLOCK_MONOTONIC,
                                        m->heartbeat_interval_usec, USEC_PER_SEC / 10, on_heartbeat, m);
@@ -217,6 +256,7 @@ Manager *manager_free(Manager *m)
         /* Nobody asks anything of a manager being torn down. */
         m->control = control_free(m->control);
         m->metrics = metrics_free(m->metrics);
+        sd_event_source_disable_unref(m->final_flush_source);
         sd_event_source_disable_unref(m->heartbeat_source);
         sd_event_source_disable_unref(m->sighup_source);
         sd_event_source_disable_unref(m->sigint_source);

@@ -19,6 +19,8 @@ typedef struct Manager {
         sd_event_source *sigint_source;
         sd_event_source *sighup_source;
         sd_event_source *heartbeat_source;
+        sd_event_source *final_flush_source; /* the shutdown's deadline for the last delivery */
+        int exit_status;                     /* set by the first SIGTERM/SIGINT */
 
         AgentConfig *config; /* borrowed, outlives the manager */
         Output *output;
@@ -28,6 +30,7 @@ typedef struct Manager {
         struct ProcConnector *proc_connector; /* degraded mode: exec, exit and uid changes */
         StrBuf event_batch;
         EventContext event_context;
+        char stream_id[33]; /* metadata.correlation_uid: one per load of the programs */
         uint64_t encode_errors;
         char degraded_reason[512]; /* empty while the sensors run */
 
@@ -82,6 +85,11 @@ void manager_stop_enrolment(Manager *m);
 /* manager-ship.c: event delivery to the API (shipper.h). Stop it after the enrolment (the API client). */
 int manager_start_shipper(Manager *m);
 void manager_stop_shipper(Manager *m);
+/* Shutdown, memory-only delivery: gives the queued events up to
+ * MANAGER_FINAL_FLUSH_USEC to reach the backend, then exits the loop with m->exit_status. Returns 0 when
+ * there is nothing to wait for (the caller exits at once), 1 when the loop exits later. */
+#define MANAGER_FINAL_FLUSH_USEC (2 * USEC_PER_SEC)
+int manager_final_flush(Manager *m);
 /* Adds "delivery" (shipper_counters_to_json()) to a heartbeat object, with the ring drops from `stats`. */
 int manager_add_delivery_counters(Manager *m, const struct SensorsStats *stats, struct json_object *o);
 /* Runs until a signal ends it; returns the exit status (143 for SIGTERM, 130 for SIGINT). */

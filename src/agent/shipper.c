@@ -59,6 +59,11 @@ struct Shipper {
         usec_t not_before; /* backing off until then */
         bool failing;
 
+        bool flushing; /* shipper_flush(): whatever is queued is due, until memory is empty */
+        ShipperDrained drained;
+        void *drained_userdata;
+        usec_t drain_since; /* shipper_drain(): what was queued before this must leave */
+
         ShipperCounters counters;
 };
 
@@ -344,8 +349,8 @@ static int shipper_fill(Shipper *s, usec_t t)
         if (event_queue_n_queued(s->queue) > 0) {
                 usec_t oldest = event_queue_oldest(s->queue);
 
-                if (!batch_due(&s->limits, event_queue_n_queued(s->queue),
-                               event_queue_payload_bytes(s->queue), oldest, t)) {
+                if (!s->flushing && !batch_due(&s->limits, event_queue_n_queued(s->queue),
+                                               event_queue_payload_bytes(s->queue), oldest, t)) {
                         shipper_schedule(s, batch_deadline(&s->limits, oldest));
                         return 0;
                 }
@@ -403,6 +408,22 @@ static void shipper_retry(Shipper *s, const char *why, const char *retry_after_h
         shipper_schedule(s, s->not_before);
 }
 
+/* Everything queued before shipper_drain() has left: nothing in flight, and the oldest record in memory
+ * (if any) came later. Records keep coming meanwhile on a busy host; they do not hold the exit up. */
+static bool shipper_is_drained(const Shipper *s)
+{
+        return s->inflight.n == 0 && event_queue_oldest(s->queue) > s->drain_since &&
+               (!s->spool || spool_is_empty(s->spool));
+}
+
+static void shipper_drain_done(Shipper *s)
+{
+        ShipperDrained done = s->drained;
+
+        s->drained = NULL;
+        done(s->drained_userdata);
+}
+
 static void shipper_try_send(Shipper *s)
 {
         usec_t t = now(CLOCK_MONOTONIC);
@@ -415,6 +436,8 @@ static void shipper_try_send(Shipper *s)
         if (t < s->not_before)
                 return shipper_schedule(s, s->not_before);
         if (s->inflight.n == 0) {
+                if (s->drained && shipper_is_drained(s))
+                        return shipper_drain_done(s);
                 r = shipper_fill(s, t);
                 if (r < 0) {
                         log_warning_errno(r, "Failed to prepare a batch of events: %m");
@@ -423,8 +446,12 @@ static void shipper_try_send(Shipper *s)
                         s->not_before = t + s->config.backoff_initial;
                         return shipper_schedule(s, s->not_before);
                 }
-                if (s->inflight.n == 0)
+                if (s->inflight.n == 0) {
+                        /* A flush ends when memory is empty; otherwise the batch is not due yet. */
+                        if (event_queue_n_queued(s->queue) == 0)
+                                s->flushing = false;
                         return;
+                }
         }
 
         req = (ApiRequest){
@@ -478,6 +505,30 @@ static void on_events_done(int r, long status, const char *body, size_t body_siz
         }
         /* Not from inside the transfer's callback: the timer starts the next batch. */
         shipper_schedule(s, now(CLOCK_MONOTONIC));
+}
+
+void shipper_flush(Shipper *s)
+{
+        s->flushing = true;
+        shipper_kick(s);
+}
+
+int shipper_drain(Shipper *s, ShipperDrained done, void *userdata)
+{
+        s->drain_since = now(CLOCK_MONOTONIC);
+        if (!s->api || shipper_is_drained(s))
+                return 0;
+        s->drained = done;
+        s->drained_userdata = userdata;
+        s->flushing = true;
+        /* From the loop, not from here: `done` may end it, and the caller is still deciding. */
+        shipper_schedule(s, s->drain_since);
+        return 1;
+}
+
+bool shipper_has_spool(const Shipper *s)
+{
+        return s->spool;
 }
 
 void shipper_get_counters(const Shipper *s, ShipperCounters *ret)

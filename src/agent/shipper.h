@@ -2,6 +2,7 @@
 /* Event delivery: a bounded queue (and in host mode the spool) drained in gzip NDJSON batches to
  * POST /agent/events, at least once and in order, with backoff and every drop counted by cause. */
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
@@ -73,6 +74,18 @@ void shipper_set_api(Shipper *s, struct ApiClient *api);
 int shipper_submit(Shipper *s, uint64_t seq, const char *line, size_t size);
 /* After a burst of submits: syncs the spool once and sends what is due. */
 void shipper_kick(Shipper *s);
+
+/* Sends what is queued now, whatever its age (the control API's Flush()): syncs the spool and sends
+ * batches until memory is empty. A backoff in progress still holds. */
+void shipper_flush(Shipper *s);
+typedef void (*ShipperDrained)(void *userdata);
+/* Shutdown: sends what is queued now, whatever its age, and calls `done` once, from the loop, when every
+ * record submitted before this call has left memory (and the spool is empty). Records submitted later may
+ * go out meanwhile but are not waited for. Returns 0 when there is nothing to send or no client to send it
+ * with (`done` is not called), 1 when `done` will be. */
+int shipper_drain(Shipper *s, ShipperDrained done, void *userdata);
+/* Whether records that outlive the process go to a spool (host mode) rather than being lost. */
+bool shipper_has_spool(const Shipper *s);
 
 void shipper_get_counters(const Shipper *s, ShipperCounters *ret);
 /* Adds the counters to a heartbeat object as "delivery": {seen, sent, queued, spooled, ..., dropped:

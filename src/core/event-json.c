@@ -404,6 +404,8 @@ static void put_header_fields(JsonWriter *w, const LgEvent *ev, const EventConte
                 jw_str(w, "version", ctx->product_version);
         jw_close(w);
         jw_u64(w, "sequence", ev->hdr.seq);
+        if (ctx->stream_id)
+                jw_str(w, "correlation_uid", ctx->stream_id);
         if (ev->source == LG_EVENT_SOURCE_PROC_CONNECTOR)
                 jw_str(w, "source", "proc_connector");
         jw_close(w);

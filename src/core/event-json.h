@@ -13,6 +13,8 @@ typedef struct EventContext {
         int64_t boot_to_realtime_ns; /* added to a record's CLOCK_BOOTTIME stamp gives CLOCK_REALTIME */
         const char *hostname;        /* device.hostname; omitted when NULL */
         const char *product_version; /* metadata.product.version; omitted when NULL */
+        const char *stream_id;       /* metadata.correlation_uid: names one load of the programs, the
+                                      * sequence numbers' scope; omitted when NULL */
         /* What a process cache knows about the actor of a non-exec event; omitted when NULL. */
         const char *actor_cmd_line;
         const char *actor_exe;

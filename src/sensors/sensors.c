@@ -11,6 +11,7 @@
 #include <ftw.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <sys/epoll.h>
 #include <sys/stat.h>
@@ -56,6 +57,10 @@ struct Sensors {
         uint64_t last_seq;
         unsigned programs_attached;
         unsigned programs_unavailable;
+
+        pthread_t *detach_threads; /* sensors_detach(): one per link, joined by sensors_free() */
+        bool *detach_started;
+        int n_detach;
 };
 
 void sensors_config_init(SensorsConfig *cfg)
@@ -180,6 +185,42 @@ int sensors_new(Sensors **ret, const SensorsConfig *cfg)
         return 0;
 }
 
+static void *detach_link(void *link)
+{
+        bpf_link__destroy(link);
+        return NULL;
+}
+
+/* Closing a tracepoint's perf link waits for an RCU grace period (about 55 ms here) under the kernel's
+ * event mutex, so ~40 links closed one after the other hold the exit up for 2 s. Closed from one thread
+ * each, the waits overlap (about 0.9 s in all) and run while the loop delivers the last events. */
+void sensors_detach(Sensors *s)
+{
+        struct bpf_object_skeleton *sk;
+
+        if (!s || !s->skel || s->detach_threads)
+                return;
+        sk = s->skel->skeleton;
+        s->detach_threads = calloc(sk->prog_cnt, sizeof(*s->detach_threads));
+        s->detach_started = calloc(sk->prog_cnt, sizeof(*s->detach_started));
+        if (!s->detach_threads || !s->detach_started) {
+                s->detach_threads = mfree(s->detach_threads);
+                s->detach_started = mfree(s->detach_started);
+                return; /* linuxguard_bpf__destroy() closes them one by one */
+        }
+        s->n_detach = sk->prog_cnt;
+        for (int i = 0; i < sk->prog_cnt; i++) {
+                struct bpf_link *link = *sk->progs[i].link;
+
+                if (!link)
+                        continue;
+                *sk->progs[i].link = NULL;
+                s->detach_started[i] = pthread_create(&s->detach_threads[i], NULL, detach_link, link) == 0;
+                if (!s->detach_started[i])
+                        bpf_link__destroy(link);
+        }
+}
+
 Sensors *sensors_free(Sensors *s)
 {
         if (!s)
@@ -193,6 +234,12 @@ Sensors *sensors_free(Sensors *s)
                 safe_close(s->counters_fd);
                 safe_close(s->agent_fd);
         }
+        sensors_detach(s);
+        for (int i = 0; i < s->n_detach; i++)
+                if (s->detach_started[i])
+                        (void)pthread_join(s->detach_threads[i], NULL);
+        free(s->detach_threads);
+        free(s->detach_started);
         linuxguard_bpf__destroy(s->skel);
         container_cache_free(s->containers);
         free((void *)s->cfg.pid_allow);
@@ -494,6 +541,21 @@ static int read_counter(Sensors *s, uint32_t idx, uint64_t *ret)
 int sensors_read_drops(Sensors *s, uint64_t *ret)
 {
         return read_counter(s, LG_COUNTER_RING_FULL, ret);
+}
+
+int sensors_load_id(Sensors *s, uint32_t *ret)
+{
+        struct bpf_map_info info = {};
+        uint32_t len = sizeof(info);
+        int r;
+
+        if (s->events_fd < 0)
+                return -EBADF;
+        r = bpf_obj_get_info_by_fd(s->events_fd, &info, &len);
+        if (r < 0)
+                return r;
+        *ret = info.id;
+        return 0;
 }
 
 int sensors_read_stats(Sensors *s, SensorsStats *ret)

@@ -74,7 +74,14 @@ int sensors_attach_event(Sensors *s, sd_event *e, SensorsHandler handler, Sensor
                          void *userdata);
 /* Drains the ring buffer now, e.g. before exit. Returns the number of records delivered. */
 int sensors_drain(Sensors *s);
+/* Shutdown: starts detaching the programs in the background (no new records after a moment; those in the
+ * ring buffer stay readable). sensors_free() waits for it to finish. Pinned programs stay attached. */
+void sensors_detach(Sensors *s);
 
+/* The kernel's id of the ring buffer map, which names this load of the programs: the sequence numbers'
+ * scope. Every agent reading one pinned set sees the same id; a new load gets a new one (ids are not
+ * reused within a boot). -EBADF before the programs are loaded or opened. */
+int sensors_load_id(Sensors *s, uint32_t *ret);
 /* Records lost because the ring buffer was full, summed over CPUs. */
 int sensors_read_drops(Sensors *s, uint64_t *ret);
 int sensors_read_stats(Sensors *s, SensorsStats *ret);

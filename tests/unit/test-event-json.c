@@ -12,6 +12,7 @@ static const EventContext ctx = {
         .boot_to_realtime_ns = 1700000000123000000LL - 5000000000LL,
         .hostname = "host1",
         .product_version = "0.1.0",
+        .stream_id = "0123456789abcdef0123456789abcdef",
 };
 
 static LgEvent base_event(uint16_t type)
@@ -42,8 +43,8 @@ static LgEvent base_event(uint16_t type)
         ",\"type_uid\":" type_uid
 #define META                                                                                                \
         ",\"time\":1700000000123,\"metadata\":{\"version\":\"1.1.0\",\"product\":{\"name\":\"linuxguard\"," \
-        "\"vendor_name\":\"linuxguard\",\"version\":\"0.1.0\"},\"sequence\":42},\"device\":{\"hostname\":"  \
-        "\"host1\"}"
+        "\"vendor_name\":\"linuxguard\",\"version\":\"0.1.0\"},\"sequence\":42,\"correlation_uid\":"        \
+        "\"0123456789abcdef0123456789abcdef\"},\"device\":{\"hostname\":\"host1\"}"
 #define ACTOR                                                                                             \
         ",\"actor\":{\"process\":{\"pid\":100,\"tid\":101,\"name\":\"bash\",\"user\":{\"uid\":\"1000\"}," \
         "\"parent_process\":{\"pid\":1}}}"
@@ -242,6 +243,7 @@ START_TEST(test_json_optional_context)
         ev.ptrace.request = 16;
         ck_assert_int_eq(event_to_json(&ev, &bare, &b), 0);
         ck_assert_ptr_null(strstr(b.data, "\"device\""));
+        ck_assert_ptr_null(strstr(b.data, "\"correlation_uid\""));
         ck_assert_ptr_nonnull(
                 strstr(b.data, "\"product\":{\"name\":\"linuxguard\",\"vendor_name\":\"linuxguard\"}"));
         ck_assert_ptr_nonnull(strstr(b.data, "\"time\":5000,"));
@@ -328,8 +330,9 @@ END_TEST
 /* Degraded mode: the process connector's events say where they came from. */
 #define META_PROC_CONNECTOR                                                                                 \
         ",\"time\":1700000000123,\"metadata\":{\"version\":\"1.1.0\",\"product\":{\"name\":\"linuxguard\"," \
-        "\"vendor_name\":\"linuxguard\",\"version\":\"0.1.0\"},\"sequence\":42,\"source\":"                 \
-        "\"proc_connector\"},\"device\":{\"hostname\":\"host1\"}"
+        "\"vendor_name\":\"linuxguard\",\"version\":\"0.1.0\"},\"sequence\":42,\"correlation_uid\":"        \
+        "\"0123456789abcdef0123456789abcdef\",\"source\":\"proc_connector\"},\"device\":{\"hostname\":"     \
+        "\"host1\"}"
 
 START_TEST(test_json_proc_connector)
 {
