@@ -1,0 +1,46 @@
+#pragma once
+/* What the sensors' source files share: the Sensors object itself. Not for users of sensors.h. */
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <systemd/sd-event.h>
+
+#include "container-id.h"
+#include "sensors.h"
+
+struct linuxguard_bpf;
+struct ring_buffer;
+
+struct Sensors {
+        SensorsConfig cfg; /* the list pointers below are owned copies */
+        char file_prefixes[LG_FILE_PREFIX_MAX][LG_FILE_PREFIX_LEN];
+
+        struct linuxguard_bpf *skel; /* embedded loader only */
+        int events_fd;               /* maps read by user space: the skeleton's or, pinned, owned */
+        int counters_fd;
+        int agent_fd;
+        bool pinned;
+        struct ring_buffer *rb;
+        ContainerCache *containers;
+
+        sd_event_source *ring_source;
+        sd_event_source *timer_source;
+        SensorsHandler handler;
+        SensorsBatchEnd batch_end;
+        void *userdata;
+
+        uint64_t decode_errors;
+        uint64_t events;
+        uint64_t last_seq;
+        unsigned programs_attached;
+        unsigned programs_unavailable;
+
+        pthread_t *detach_threads; /* sensors_detach(): one per link, joined by sensors_free() */
+        bool *detach_started;
+        int n_detach;
+};
+
+/* Names `pid` in the agent map, the process the programs never report. */
+int sensors_agent_claim(int agent_fd, pid_t pid);
