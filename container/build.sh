@@ -6,19 +6,20 @@
 # 1. The builder base: localhost/linuxguard-builder-base:bookworm, made once from a debootstrapped minbase
 #    bookworm (no registry needed), cached as a tarball in $LINUXGUARD_BUILD_CACHE
 #    (default /var/cache/linuxguard-build).
-# 2. The build context: the files git tracks or would track (`git ls-files -co --exclude-standard`), so
-#    build directories and local clutter never reach the image. The image is labelled with a hash of the
+# 2. The build context: the files git tracks or would track (`git ls-files -co --exclude-standard`; outside
+#    a git checkout, everything but build*/), so build directories and local clutter never reach the image. The image is labelled with a hash of the
 #    context, the Containerfile and the build arguments; an image with the same label is reused
 #    (--force rebuilds).
 # 3. buildah bud --layers (the dependency and libcurl layers are cached between builds).
 # 4. Refuses the result if its configured user is root (empty, 0 or root), and prints its size.
 #
 # Environment: LINUXGUARD_MIRROR (Debian archive, default: the host's apt source or deb.debian.org),
-# LINUXGUARD_BUILD_CACHE. Needs root, buildah, debootstrap (first run only) and git.
+# LINUXGUARD_BUILD_CACHE. Needs root, buildah, debootstrap (first run only).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 SRC=$(cd "$HERE/.." && pwd)
+. "$SRC/packaging/common.sh" # pkg_source_files
 IMAGE=localhost/linuxguard:latest
 FORCE=0
 FILE_CAPS=cap_bpf,cap_perfmon,cap_dac_read_search=ep
@@ -83,8 +84,7 @@ BASE_ID=$(buildah inspect --type image --format '{{.FromImageID}}' "$BASE")
 
 # --- 2. the context and its hash ----------------------------------------------------------------------
 mkdir -p "$WORK/context"
-(cd "$SRC" && git ls-files -co --exclude-standard -z | while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done) \
-	>"$WORK/files"
+pkg_source_files "$SRC" >"$WORK/files"
 tar -C "$SRC" --null -T "$WORK/files" -cf - | tar -C "$WORK/context" -xf -
 INPUTS=$( {
 	echo "base=$BASE_ID mirror=$MIRROR file_caps=$FILE_CAPS"
