@@ -1,5 +1,5 @@
 # Minimal TAP producer for the integration tests (sourced by bash scripts).
-# Usage: ok COND_EXIT_STATUS "name"; is GOT WANT "name"; like GOT REGEX "name"; unlike ...; done_testing
+# Usage: ok COND_EXIT_STATUS "name" (returns the status); is GOT WANT "name"; like GOT REGEX "name"; unlike ...; done_testing
 
 TAP_N=0
 TAP_FAILED=0
@@ -13,6 +13,7 @@ ok() {
 		echo "not ok $TAP_N - $*"
 		TAP_FAILED=$((TAP_FAILED + 1))
 	fi
+	return "$status" # so `ok $? "name" || { diagnostics; }` works
 }
 
 is() {
