@@ -10,8 +10,7 @@ set -u
 LG=$(readlink -f "${1:?usage: test-host-outage.sh linuxguard linuxguard-backend}")
 BACKEND=${2:?usage: test-host-outage.sh linuxguard linuxguard-backend}
 [ -x "$BACKEND" ] || skip_all "reference backend not built (libmicrohttpd missing)"
-unshare --mount --propagation private true 2>/dev/null ||
-	skip_all "needs a private mount namespace (/ must be a mount point; not inside a chroot)"
+require_private_mounts
 WORK=$(mktemp -d)
 . "$(dirname "$0")/../lib/backend.sh"
 AGENT=

@@ -18,8 +18,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-unshare --mount --propagation private true 2>/dev/null ||
-	skip_all "needs a private mount namespace (/ must be a mount point; not inside a chroot)"
+require_private_mounts
 
 # new_ns DIR FSTYPE: a persistent mount namespace at DIR/mnt whose /run/linuxguard is a FSTYPE mount.
 new_ns() {

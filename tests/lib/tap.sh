@@ -55,6 +55,13 @@ skip_all() {
 	exit 0
 }
 
+# Skips the whole test where a private mount namespace cannot be had: unshare and systemd-nspawn need "/"
+# to be a mount point, which it is not inside a plain chroot.
+require_private_mounts() {
+	unshare --mount --propagation private true 2>/dev/null ||
+		skip_all "needs a private mount namespace (/ must be a mount point; not inside a chroot)"
+}
+
 done_testing() {
 	echo "1..$TAP_N"
 	[ "$TAP_FAILED" -eq 0 ]

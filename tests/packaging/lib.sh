@@ -16,7 +16,7 @@ PKGTEST_CACHE=$PKGTEST_CACHE_DIR/rootfs-$PKGTEST_SUITE-$(printf '%s' "$PKGTEST_P
 NSPAWN_PID=
 CPID=
 
-# Skips the whole test unless root, debootstrap, systemd-nspawn and nsenter are there.
+# Skips the whole test unless root, debootstrap, systemd-nspawn, nsenter and private mounts are there.
 pkgtest_require_container() {
 	[ "$(id -u)" = 0 ] || skip_all "needs root (debootstrap, systemd-nspawn)"
 	[ -d /sys/fs/cgroup ] || skip_all "no cgroup file system"
@@ -28,6 +28,7 @@ pkgtest_require_container() {
 		fi
 	done
 	command -v nsenter >/dev/null || skip_all "nsenter missing (util-linux)"
+	require_private_mounts # systemd-nspawn
 }
 
 # The host's Debian mirror (LINUXGUARD_SYSTEST_MIRROR overrides it).

@@ -11,6 +11,7 @@ PIN=/sys/fs/bpf/linuxguard
 
 [ "$(id -u)" = 0 ] || skip_all "needs root"
 [ -e /sys/kernel/btf/vmlinux ] || skip_all "kernel without BTF"
+require_private_mounts # the agents run in their own mount namespace
 
 T=$(mktemp -d)
 AGENT=

@@ -31,6 +31,7 @@ for tool in debootstrap systemd-nspawn; do
 	fi
 done
 command -v nsenter >/dev/null || skip_all "nsenter missing (util-linux)"
+require_private_mounts # systemd-nspawn
 
 WORK=$(mktemp -d /var/tmp/linuxguard-systest.XXXXXX)
 ROOT=$WORK/root
