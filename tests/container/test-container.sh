@@ -33,6 +33,7 @@ WORK=$(mktemp -d /var/tmp/linuxguard-ctrtest.XXXXXX)
 trap 'ctr_cleanup; backend_kill_all; [ -n "${KEEP:-}" ] || rm -rf "$WORK"' EXIT
 trap 'exit 1' INT TERM
 ctr_tracefs || skip_all "no tracefs at /sys/kernel/tracing (mount -t tracefs tracefs /sys/kernel/tracing)"
+require_private_mounts # buildah and runc (pivot_root needs "/" to be a mount point)
 note() { sed 's/^/#   /'; }
 
 # --- 1. the image -------------------------------------------------------------------------------------
