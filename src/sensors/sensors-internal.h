@@ -38,8 +38,7 @@ struct Sensors {
         unsigned programs_unavailable;
 
         pthread_t *detach_threads; /* sensors_detach(): one per link, joined by sensors_free() */
-        bool *detach_started;
-        int n_detach;
+        size_t n_detach;
 };
 
 /* Names `pid` in the agent map, the process the programs never report. */

@@ -168,21 +168,17 @@ void sensors_detach(Sensors *s)
                 return;
         sk = s->skel->skeleton;
         s->detach_threads = calloc(sk->prog_cnt, sizeof(*s->detach_threads));
-        s->detach_started = calloc(sk->prog_cnt, sizeof(*s->detach_started));
-        if (!s->detach_threads || !s->detach_started) {
-                s->detach_threads = mfree(s->detach_threads);
-                s->detach_started = mfree(s->detach_started);
+        if (!s->detach_threads)
                 return; /* linuxguard_bpf__destroy() closes them one by one */
-        }
-        s->n_detach = sk->prog_cnt;
         for (int i = 0; i < sk->prog_cnt; i++) {
                 struct bpf_link *link = *sk->progs[i].link;
 
                 if (!link)
                         continue;
                 *sk->progs[i].link = NULL;
-                s->detach_started[i] = pthread_create(&s->detach_threads[i], NULL, detach_link, link) == 0;
-                if (!s->detach_started[i])
+                if (pthread_create(&s->detach_threads[s->n_detach], NULL, detach_link, link) == 0)
+                        s->n_detach++;
+                else
                         bpf_link__destroy(link);
         }
 }
@@ -201,11 +197,9 @@ Sensors *sensors_free(Sensors *s)
                 safe_close(s->agent_fd);
         }
         sensors_detach(s);
-        for (int i = 0; i < s->n_detach; i++)
-                if (s->detach_started[i])
-                        (void)pthread_join(s->detach_threads[i], NULL);
+        for (size_t i = 0; i < s->n_detach; i++)
+                (void)pthread_join(s->detach_threads[i], NULL);
         free(s->detach_threads);
-        free(s->detach_started);
         linuxguard_bpf__destroy(s->skel);
         container_cache_free(s->containers);
         free((void *)s->cfg.pid_allow);
