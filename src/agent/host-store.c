@@ -1,10 +1,13 @@
 /* The host store.
  *
- * Four files rather than one so that operators and tools can read the certificate with openssl. Each is
- * replaced atomically, but four renames are not one: a crash between them could pair a new key with an
- * old certificate. The state file is renamed last and carries the certificate's SHA-256, and loading
- * checks that and the key/certificate/CA match, so a half-finished save reads as -EBADMSG instead of
- * a broken identity. */
+ * Four files rather than one so that operators and tools can read the certificate with openssl. A save
+ * replaces all of them as one: the key, CA chain and certificate are first staged under hidden names
+ * (".agent.key.new" ...), then the state file, which carries the certificate's SHA-256, is renamed into
+ * place (the commit), then the staged files are renamed over the old ones, the certificate last. Loading
+ * finishes what a crash interrupted: while the staged certificate exists and matches the state file the
+ * save was committed and is rolled forward; staged files the state file does not name are an uncommitted
+ * save and are removed. Either way the key, certificate and state always belong together. Loading still
+ * checks that they do, so a store broken by hand reads as -EBADMSG instead of a broken identity. */
 
 #include "host-store.h"
 
@@ -114,13 +117,48 @@ static int enrolment_to_json(const HostEnrolment *e, usec_t expires_at, const ch
         return 0;
 }
 
+/* Renamed in this order; the certificate last, so that while its staged copy exists a committed save has
+ * not finished. */
+static const char *const store_files[] = {HOST_STORE_KEY_FILE, HOST_STORE_CA_FILE, HOST_STORE_CERT_FILE};
+#define STAGED_NAME_MAX 64
+
+static const char *staged_name(const char *name, char buf[static STAGED_NAME_MAX])
+{
+        snprintf(buf, STAGED_NAME_MAX, ".%s.new", name);
+        return buf;
+}
+
+/* Second half of a committed save: the staged files over the old ones. */
+static int store_roll_forward(int dir_fd)
+{
+        char staged[STAGED_NAME_MAX];
+
+        for (size_t i = 0; i < ELEMENTSOF(store_files); i++)
+                if (renameat(dir_fd, staged_name(store_files[i], staged), dir_fd, store_files[i]) < 0 &&
+                    errno != ENOENT)
+                        return log_debug_errno(errno, "Failed to rename %s to %s: %m", staged,
+                                               store_files[i]);
+        return RET_NERRNO(fsync(dir_fd));
+}
+
+/* Staged files of a save that never reached its commit. */
+static void store_remove_staged(int dir_fd)
+{
+        char staged[STAGED_NAME_MAX];
+
+        for (size_t i = 0; i < ELEMENTSOF(store_files); i++)
+                (void)unlinkat(dir_fd, staged_name(store_files[i], staged), 0);
+}
+
 int host_store_save(const char *dir, const TlsIdentity *id, const HostEnrolment *e)
 {
         _cleanup_close_ int dir_fd = -EBADF;
         _cleanup_free_ char *json = NULL;
         const char *key = tls_identity_get_key_pem(id), *cert = tls_identity_get_cert_pem(id),
                    *ca = tls_identity_get_ca_chain_pem(id);
-        char sha[SHA256_HEX_SIZE];
+        const char *contents[] = {key, ca, cert}; /* as store_files[] */
+        const mode_t modes[] = {0600, 0644, 0644};
+        char sha[SHA256_HEX_SIZE], staged[STAGED_NAME_MAX];
         struct stat st;
         int r;
 
@@ -138,12 +176,22 @@ int host_store_save(const char *dir, const TlsIdentity *id, const HostEnrolment 
                 return log_debug_errno(dir_fd, "Failed to open %s: %m", dir);
         if (fstat(dir_fd, &st) < 0)
                 return -errno;
-        if ((r = write_file_atomic(dir_fd, HOST_STORE_KEY_FILE, key, 0600, &st)) < 0 ||
-            (r = write_file_atomic(dir_fd, HOST_STORE_CERT_FILE, cert, 0644, &st)) < 0 ||
-            (r = write_file_atomic(dir_fd, HOST_STORE_CA_FILE, ca, 0644, &st)) < 0 ||
-            (r = write_file_atomic(dir_fd, HOST_STORE_ENROLMENT_FILE, json, 0644, &st)) < 0)
+
+        for (size_t i = 0; i < ELEMENTSOF(store_files) && r >= 0; i++)
+                r = write_file_atomic(dir_fd, staged_name(store_files[i], staged), contents[i], modes[i],
+                                      &st);
+        if (r >= 0)
+                r = RET_NERRNO(fsync(dir_fd));
+        if (r >= 0)
+                r = write_file_atomic(dir_fd, HOST_STORE_ENROLMENT_FILE, json, 0644, &st);
+        if (r < 0) {
+                store_remove_staged(dir_fd);
                 return r;
-        return RET_NERRNO(fsync(dir_fd));
+        }
+        /* Committed: from here on a crash is finished by the next load. */
+        if (fsync(dir_fd) < 0)
+                return -errno;
+        return store_roll_forward(dir_fd);
 }
 
 /* Reads a whole small file. The caller wipes it when it is the key. -ENOENT if absent. */
@@ -223,6 +271,32 @@ static int check_identity(const TlsIdentity *id)
         return r < 0 ? -EBADMSG : 0;
 }
 
+/* Finishes or discards a save a crash interrupted, as the state file `sha` (of the certificate) says. */
+static int store_finish_save(int dir_fd, const char *dir, const char *sha)
+{
+        _cleanup_free_ char *cert = NULL;
+        char staged[STAGED_NAME_MAX], actual[SHA256_HEX_SIZE];
+        int r;
+
+        r = read_file_at(dir_fd, staged_name(HOST_STORE_CERT_FILE, staged), &cert);
+        if (r == -ENOENT) {
+                store_remove_staged(dir_fd); /* a key or CA chain staged before a crash, if any */
+                return 0;
+        }
+        if (r == -ENOMEM)
+                return r;
+        if (r >= 0 && sha256_hex(cert, strlen(cert), actual) >= 0 && streq(actual, sha)) {
+                log_debug("Finishing the save of the enrolment in %s that was interrupted.", dir);
+                r = store_roll_forward(dir_fd);
+                if (r < 0)
+                        return log_debug_errno(r, "Failed to finish the interrupted save in %s: %m", dir);
+                return 0;
+        }
+        log_debug("Removing the staged files of an enrolment save in %s that was interrupted.", dir);
+        store_remove_staged(dir_fd);
+        return 0;
+}
+
 int host_store_load(const char *dir, TlsIdentity **ret_id, HostEnrolment *ret)
 {
         _cleanup_close_ int dir_fd = -EBADF;
@@ -248,6 +322,9 @@ int host_store_load(const char *dir, TlsIdentity **ret_id, HostEnrolment *ret)
         if (r < 0)
                 return log_debug_errno(r, "%s/%s is not a valid state file.", dir,
                                        HOST_STORE_ENROLMENT_FILE);
+        r = store_finish_save(dir_fd, dir, sha);
+        if (r < 0)
+                return r;
         if ((r = read_file_at(dir_fd, HOST_STORE_KEY_FILE, &key)) < 0 ||
             (r = read_file_at(dir_fd, HOST_STORE_CERT_FILE, &cert)) < 0 ||
             (r = read_file_at(dir_fd, HOST_STORE_CA_FILE, &ca)) < 0)

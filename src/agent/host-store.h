@@ -18,13 +18,14 @@ typedef struct HostEnrolment {
 
 void host_enrolment_done(HostEnrolment *e);
 
-/* Writes the four files into `dir` (created 0700 if missing, tightened to 0700 if looser), each one
- * atomically (temporary file, fsync, rename) and the state file last, then fsyncs the directory. The key
- * is mode 0600 and is written straight from the identity's locked memory. `e->expires_at` 0 means the
- * certificate's notAfter. */
+/* Writes the four files into `dir` (created 0700 if missing, tightened to 0700 if looser) as one
+ * replacement: a crash at any point leaves either the old enrolment or the new one for the next load,
+ * never a mix. The key is mode 0600 and is written straight from the identity's locked memory.
+ * `e->expires_at` 0 means the certificate's notAfter. */
 int host_store_save(const char *dir, const TlsIdentity *id, const HostEnrolment *e);
 
-/* Reads what host_store_save() wrote:
+/* Reads what host_store_save() wrote, first finishing (or discarding, if it was not committed) a save
+ * that a crash interrupted:
  *   1         loaded; *ret_id is the identity (not checked against the clock: the caller decides
  *             whether it needs renewing), *ret the state
  *   0         nothing stored (no directory or no state file); outputs untouched

@@ -190,6 +190,107 @@ START_TEST(test_half_saved_state_mismatch)
 }
 END_TEST
 
+/* Crash states of a save of identity b over a stored identity a, as host_store_save() leaves them: the
+ * key, CA chain and certificate staged under hidden names, then the state file (the commit), then the
+ * renames over the old files, the certificate last. */
+static const char *staged(const char *name)
+{
+        static char buf[3][64];
+        static unsigned n;
+        char *p = buf[n++ % 3];
+
+        snprintf(p, sizeof(buf[0]), ".%s.new", name);
+        return p;
+}
+
+static void put_key(const char *name, const TlsIdentity *b)
+{
+        char p[400];
+
+        put_file(name, tls_identity_get_key_pem(b));
+        snprintf(p, sizeof(p), "%s/%s", dir, name);
+        ck_assert_int_eq(chmod(p, 0600), 0);
+}
+
+static void stage(const TlsIdentity *b, bool key, bool ca_chain, bool cert)
+{
+        if (key)
+                put_key(staged(HOST_STORE_KEY_FILE), b);
+        if (ca_chain)
+                put_file(staged(HOST_STORE_CA_FILE), tls_identity_get_ca_chain_pem(b));
+        if (cert)
+                put_file(staged(HOST_STORE_CERT_FILE), tls_identity_get_cert_pem(b));
+}
+
+/* The state file a save of `b` commits, taken from a save into another directory. */
+static void commit_state_of(const TlsIdentity *b)
+{
+        char other[300], p[400], cmd[1000];
+
+        snprintf(other, sizeof(other), "%s/other", base);
+        ck_assert_int_eq(host_store_save(other, b, &enrolment), 0);
+        snprintf(p, sizeof(p), "%s/%s", other, HOST_STORE_ENROLMENT_FILE);
+        snprintf(cmd, sizeof(cmd), "cp '%s' '%s/%s'", p, dir, HOST_STORE_ENROLMENT_FILE);
+        ck_assert_int_eq(system(cmd), 0);
+}
+
+/* Loads and expects `want`, with exactly the four files left behind. */
+static void assert_loads(const TlsIdentity *want)
+{
+        _cleanup_(tls_identity_freep) TlsIdentity *loaded = NULL;
+        _cleanup_(host_enrolment_done) HostEnrolment e = {};
+        char cmd[400];
+
+        ck_assert_int_eq(host_store_load(dir, &loaded, &e), 1);
+        ck_assert_str_eq(tls_identity_get_cert_pem(loaded), tls_identity_get_cert_pem(want));
+        ck_assert_str_eq(tls_identity_get_key_pem(loaded), tls_identity_get_key_pem(want));
+        snprintf(cmd, sizeof(cmd),
+                 "test \"$(ls -A '%s' | tr '\\n' ' ')\" = 'agent.crt agent.key ca.crt enrolment.json '",
+                 dir);
+        ck_assert_int_eq(system(cmd), 0);
+        ck_assert_int_eq(mode_of(HOST_STORE_KEY_FILE), 0600);
+}
+
+START_TEST(test_crash_while_staging)
+{
+        _cleanup_(tls_identity_freep) TlsIdentity *a = issued(time(NULL) - 60, time(NULL) + 3600);
+        _cleanup_(tls_identity_freep) TlsIdentity *b = issued(time(NULL) - 60, time(NULL) + 7200);
+
+        ck_assert_int_eq(host_store_save(dir, a, &enrolment), 0);
+        stage(b, true, false, false);
+        assert_loads(a);
+        stage(b, true, true, true); /* everything staged, the state file not yet replaced */
+        assert_loads(a);
+}
+END_TEST
+
+START_TEST(test_crash_after_commit)
+{
+        _cleanup_(tls_identity_freep) TlsIdentity *a = issued(time(NULL) - 60, time(NULL) + 3600);
+        _cleanup_(tls_identity_freep) TlsIdentity *b = issued(time(NULL) - 60, time(NULL) + 7200);
+
+        ck_assert_int_eq(host_store_save(dir, a, &enrolment), 0);
+        stage(b, true, true, true);
+        commit_state_of(b);
+        assert_loads(b);
+        assert_loads(b); /* and it stays so */
+}
+END_TEST
+
+/* The key and CA chain renamed already, the certificate not. */
+START_TEST(test_crash_while_renaming)
+{
+        _cleanup_(tls_identity_freep) TlsIdentity *a = issued(time(NULL) - 60, time(NULL) + 3600);
+        _cleanup_(tls_identity_freep) TlsIdentity *b = issued(time(NULL) - 60, time(NULL) + 7200);
+
+        ck_assert_int_eq(host_store_save(dir, a, &enrolment), 0);
+        stage(b, false, false, true);
+        commit_state_of(b);
+        put_key(HOST_STORE_KEY_FILE, b);
+        assert_loads(b);
+}
+END_TEST
+
 START_TEST(test_bad_state_file)
 {
         _cleanup_(tls_identity_freep) TlsIdentity *id = issued(time(NULL) - 60, time(NULL) + 3600);
@@ -259,6 +360,9 @@ static Suite *host_store_suite(void)
         tcase_add_test(tc, test_missing_key);
         tcase_add_test(tc, test_half_saved_key_mismatch);
         tcase_add_test(tc, test_half_saved_state_mismatch);
+        tcase_add_test(tc, test_crash_while_staging);
+        tcase_add_test(tc, test_crash_after_commit);
+        tcase_add_test(tc, test_crash_while_renaming);
         tcase_add_test(tc, test_bad_state_file);
         tcase_add_test(tc, test_save_refuses_incomplete);
         tcase_add_test(tc, test_format_rfc3339);
