@@ -125,7 +125,7 @@ static struct MHD_Response *response_new(const char *body, const FaultPlan *plan
         return MHD_create_response_from_callback(size, 1024, cut_body_read, cb, cut_body_free);
 }
 
-/* Queues the answer, with one extra header unless `header_name` is NULL, and logs it to requests.log. */
+/* Logs the answer to requests.log and queues it, with one extra header unless `header_name` is NULL. */
 static enum MHD_Result respond(Server *s, struct MHD_Connection *c, const char *method, const char *url,
                                unsigned status, const char *body, const FaultPlan *plan,
                                const char *header_name, const char *header_value)
@@ -139,13 +139,15 @@ static enum MHD_Result respond(Server *s, struct MHD_Connection *c, const char *
         (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
         if (header_name)
                 (void)MHD_add_response_header(resp, header_name, header_value);
-        ret = MHD_queue_response(c, status, resp);
-        MHD_destroy_response(resp);
 
+        /* Logged before the answer can leave: a client that has it may count it at once. */
         pthread_mutex_lock(&s->lock);
         requests_log(s, method, url, status);
         pthread_mutex_unlock(&s->lock);
         log_debug("%s %s -> %u", method, url, status);
+
+        ret = MHD_queue_response(c, status, resp);
+        MHD_destroy_response(resp);
         return ret;
 }
 

@@ -115,8 +115,8 @@ is "$(backend_count 'POST /agent/enroll')" 0 "untrusted server: no enrol request
 backend_stop
 backend_start cut --cut-connection 1000
 TOKEN=$(backend_token acme)
-agent cut --enroll-timeout 3
-finish 20
+agent cut --enroll-timeout 10 # the first retry comes 1-3 s after the first failure (jittered)
+finish 30
 is "$rc" 4 "connection cut on every try: gives up with 4"
 like "$(cat "$WORK/cut.err")" "error: Enrolment failed: .*" "gave up with a message"
 [ "$(backend_count 'POST /agent/enroll')" -ge 2 ]; ok $? "cut connection was retried"
@@ -126,7 +126,7 @@ backend_stop
 backend_start flaky --fail503 3 --retry-after 1
 TOKEN=$(backend_token acme)
 agent flaky
-wait_for "ls '$BACKEND_STATE/heartbeats/'*.ndjson" 30
+wait_for "ls '$BACKEND_STATE/heartbeats/'*.ndjson" 60 # three jittered retries: up to ~40 s
 ok $? "after three 503s the agent enrols and heartbeats"
 is "$(backend_count 'POST /agent/enroll' 503)" 3 "three 503 answers seen"
 is "$(backend_count 'POST /agent/enroll' 201)" 1 "then one 201"

@@ -48,11 +48,15 @@ pidfile_owner=$(cat /run/linuxguard/linuxguard.pid 2>/dev/null)
 ok $? "neither shim nor agent wrote the PID file"
 
 # An orphan inside the namespace is re-parented to the shim and reaped when it exits.
-nsenter -t "$SHIM" -p -m sh -c 'sleep 0.5 & exit 0'
-sleep 0.2
-orphan=$(ps -o pid= --ppid "$SHIM" | grep -v "^ *$AGENT\$" | head -n1 | tr -d ' ')
+# It lives 2 s so that a loaded machine still sees it under the shim; a zombie still answers kill -0,
+# so its pid vanishing means it was reaped.
+nsenter -t "$SHIM" -p -m sh -c 'sleep 2 & exit 0'
+orphans() { ps -o pid= --ppid "$SHIM" | grep -v "^ *$AGENT\$" | head -n1 | tr -d ' '; }
+wait_for '[ -n "$(orphans)" ]' 5
+orphan=$(orphans)
 [ -n "$orphan" ]; ok $? "an orphaned grandchild was re-parented to the shim"
-sleep 1
+wait_for "! kill -0 ${orphan:-0}" 10
+ok $? "the orphan was reaped after it exited"
 zombies=$(ps -o stat= --ppid "$SHIM" | grep -c '^Z')
 is "$zombies" 0 "no zombie left under the shim after the orphan exited"
 

@@ -43,6 +43,7 @@ timeout_wait() {
 
 new_ns "$WORK/ns" tmpfs || { ok 1 "tmpfs at /run/linuxguard in a private namespace"; done_testing; exit 1; }
 backend_start main || { ok 1 "backend starts"; done_testing; exit 1; }
+totp_settle 90 # TOKEN_B, the previous step's, is used up to the end of the test
 TOKEN_A=$(backend_token acme)
 TOKEN_B=$("$BACKEND" token --state-dir "$BACKEND_STATE" --tenant acme --at $(( $(date +%s) - 3600 )))
 [ "$TOKEN_A" != "$TOKEN_B" ]; ok $? "two valid tokens (current and previous TOTP step) for rotation"

@@ -21,6 +21,13 @@ backend_stop() {
 	wait "$BACKEND_PID" 2>/dev/null
 }
 
+# totp_settle SECONDS: if the backend's hourly TOTP step ends within SECONDS, waits until it has ended, so
+# that a test using the previous step's token (valid until the current step ends) does not straddle it.
+totp_settle() {
+	local left=$(( 3600 - $(date +%s) % 3600 ))
+	[ "$left" -gt "$1" ] || { echo "# waiting ${left} s for the next TOTP step"; sleep $(( left + 1 )); }
+}
+
 backend_token() { "$BACKEND" token --state-dir "$BACKEND_STATE" --tenant "$1"; }
 
 # backend_count "POST /agent/enroll" [STATUS]: requests the backend answered, from requests.log.

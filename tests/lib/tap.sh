@@ -67,11 +67,11 @@ done_testing() {
 	[ "$TAP_FAILED" -eq 0 ]
 }
 
-# Waits up to $2 seconds (default 10) for command $1 to succeed.
+# Waits up to $2 whole seconds (default 10) for command $1 to succeed.
 wait_for() {
-	local cmd=$1 deadline=$(( $(date +%s) + ${2:-10} ))
+	local cmd=$1 deadline=$(( $(date +%s%3N) + ${2:-10} * 1000 ))
 	while ! eval "$cmd" >/dev/null 2>&1; do
-		[ "$(date +%s)" -ge "$deadline" ] && return 1
+		[ "$(date +%s%3N)" -ge "$deadline" ] && return 1
 		sleep 0.05
 	done
 }
