@@ -116,15 +116,17 @@ enum lg_file_op {
 
 #define LG_FILE_PATH_TRUNCATED  (1U << 0)
 #define LG_FILE_PATH2_TRUNCATED (1U << 1)
+#define LG_FILE_PATH_RESOLVED   (1U << 2) /* string 1 was relative: joined to its directory in the kernel */
+#define LG_FILE_PATH2_RESOLVED  (1U << 3)
 
 struct lg_file {
         __u32 op; /* enum lg_file_op */
         __s32 result;
         __u32 flags;     /* open(2) flags, unlinkat(2) or renameat2(2) flags */
         __u32 mode;      /* open(2) mode */
-        __u16 path_len;  /* string 1: the path as passed to the syscall */
+        __u16 path_len;  /* string 1: the path as passed to the syscall, relative ones made absolute */
         __u16 path2_len; /* string 2: rename target */
-        __u32 str_flags; /* LG_FILE_*_TRUNCATED */
+        __u32 str_flags; /* LG_FILE_*_TRUNCATED, LG_FILE_*_RESOLVED */
 };
 
 enum lg_net_op {

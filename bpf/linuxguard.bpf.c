@@ -31,6 +31,8 @@ char LICENSE[] SEC("license") = "GPL";
 #define SOCK_STREAM       1
 #define IPPROTO_TCP       6
 
+#define AT_FDCWD          -100
+
 #define PTRACE_ATTACH     16
 #define PTRACE_SEIZE      0x4206
 #define BPF_PROG_LOAD_CMD 5
@@ -426,6 +428,115 @@ static __always_inline bool path_watched(const char *path)
         return false;
 }
 
+/* The file behind one of the current task's descriptors, NULL if there is none. */
+static __always_inline struct file *file_from_fd(int fd)
+{
+        struct task_struct *task = (void *)bpf_get_current_task();
+        struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+        struct file **fds;
+        struct file *file = NULL;
+
+        if (fd < 0 || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+                return NULL;
+        fds = BPF_CORE_READ(fdt, fd);
+        bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
+        return file;
+}
+
+/* Relative paths are joined to their directory here, so that "cd /etc; cat shadow" and openat(dirfd,
+ * "shadow") match the /etc/ prefix like "/etc/shadow" does. The directory (the working directory, or
+ * the file behind dirfd) is named by walking its dentries up to the task's root, crossing mounts, built
+ * backwards in the scratch's second half: DIR_REGION + [start, DIR_MAX), then '/' and the relative path
+ * follow it. ".." and symbolic links in the relative part are not resolved. */
+#define DIR_REGION (SCRATCH_SIZE / 2)
+#define DIR_MAX    512 /* bytes of a directory's path; a longer one leaves the path as passed */
+#define DIR_DEPTH  32  /* components of a directory's path; a deeper one leaves the path as passed */
+#define NAME_MASK  255 /* NAME_MAX: a component's length */
+
+_Static_assert(DIR_REGION + 2 * DIR_MAX + LG_PATH_MAX * 2 <= SCRATCH_SIZE, "scratch too small for paths");
+
+/* Builds the path of dirfd's directory (or the working directory) in the scratch; returns where it
+ * starts (DIR_MAX: the root, an empty string) or -1 if it cannot be named within the limits. */
+static __always_inline long dir_path(char *buf, int dirfd)
+{
+        struct task_struct *task = (void *)bpf_get_current_task();
+        struct dentry *d, *parent, *mnt_root, *root_d = BPF_CORE_READ(task, fs, root.dentry);
+        struct vfsmount *vfs, *root_vfs = BPF_CORE_READ(task, fs, root.mnt);
+        struct mount *mnt, *up;
+        struct qstr name;
+        long pos = DIR_MAX;
+        __u32 len;
+
+        if (dirfd == AT_FDCWD) {
+                d = BPF_CORE_READ(task, fs, pwd.dentry);
+                vfs = BPF_CORE_READ(task, fs, pwd.mnt);
+        } else {
+                struct file *f = file_from_fd(dirfd);
+
+                if (!f)
+                        return -1;
+                d = BPF_CORE_READ(f, f_path.dentry);
+                vfs = BPF_CORE_READ(f, f_path.mnt);
+        }
+        mnt = container_of(vfs, struct mount, mnt);
+        for (int i = 0; i < DIR_DEPTH; i++) {
+                if (d == root_d && vfs == root_vfs)
+                        return pos;
+                mnt_root = BPF_CORE_READ(vfs, mnt_root);
+                if (d == mnt_root) {
+                        up = BPF_CORE_READ(mnt, mnt_parent);
+                        if (up == mnt)
+                                return pos; /* the root of the mount namespace */
+                        d = BPF_CORE_READ(mnt, mnt_mountpoint);
+                        mnt = up;
+                        vfs = &up->mnt;
+                        continue;
+                }
+                parent = BPF_CORE_READ(d, d_parent);
+                if (d == parent)
+                        return pos;
+                name = BPF_CORE_READ(d, d_name);
+                len = name.len;
+                if (len == 0 || len > NAME_MASK || len + 1 > pos)
+                        return -1;
+                pos -= len;
+                bpf_probe_read_kernel(buf + DIR_REGION + (pos & (DIR_MAX - 1)), len & NAME_MASK, name.name);
+                pos--;
+                buf[DIR_REGION + (pos & (DIR_MAX - 1))] = '/';
+                d = parent;
+        }
+        return -1;
+}
+
+/* The path at buf + off (n bytes with its NUL), if relative, replaced by itself joined to its directory,
+ * cut at LG_PATH_MAX. Returns the new length with the NUL. */
+static __always_inline __u32 resolve_relative(char *buf, __u64 off, __u32 n, int dirfd, __u32 *str_flags,
+                                              __u32 resolved_bit, __u32 truncated_bit)
+{
+        char *joined;
+        long start;
+        __u32 len;
+
+        off &= SCRATCH_SIZE / 2 - 1;
+        if (n <= 1 || buf[off] == '/')
+                return n;
+        start = dir_path(buf, dirfd);
+        if (start < 0 || start > DIR_MAX)
+                return n;
+        buf[DIR_REGION + DIR_MAX] = '/';
+        bpf_probe_read_kernel(buf + DIR_REGION + DIR_MAX + 1, n & (LG_PATH_MAX * 2 - 1), buf + off);
+        joined = buf + DIR_REGION + (start & (2 * DIR_MAX - 1));
+        len = DIR_MAX - start + n; /* directory, '/', relative path; without the NUL */
+        if (len > LG_PATH_MAX - 1) {
+                len = LG_PATH_MAX - 1;
+                *str_flags |= truncated_bit;
+        }
+        bpf_probe_read_kernel(buf + off, len & (LG_PATH_MAX - 1), joined);
+        buf[(off + (len & (LG_PATH_MAX - 1))) & (SCRATCH_SIZE / 2 - 1)] = 0;
+        *str_flags |= resolved_bit;
+        return len + 1;
+}
+
 /* Reads a user string into buf at off; returns its length with the NUL, at least 1. */
 static __always_inline __u32 read_path(char *buf, __u64 off, const char *user, __u32 *truncated, __u32 bit)
 {
@@ -442,8 +553,8 @@ static __always_inline __u32 read_path(char *buf, __u64 off, const char *user, _
         return n & (LG_PATH_MAX * 2 - 1);
 }
 
-static __always_inline int file_enter(__u32 op, const char *path1, const char *path2, __u32 flags,
-                                      __u32 mode)
+static __always_inline int file_enter(__u32 op, int dirfd1, const char *path1, int dirfd2, const char *path2,
+                                      __u32 flags)
 {
         __u64 off = sizeof(struct lg_event_header) + sizeof(struct lg_file);
         struct lg_file *f;
@@ -459,9 +570,13 @@ static __always_inline int file_enter(__u32 op, const char *path1, const char *p
         f = (void *)(buf + sizeof(struct lg_event_header));
         f->str_flags = 0;
         n1 = read_path(buf, off, path1, &f->str_flags, LG_FILE_PATH_TRUNCATED);
+        n1 = resolve_relative(buf, off, n1, dirfd1, &f->str_flags, LG_FILE_PATH_RESOLVED,
+                              LG_FILE_PATH_TRUNCATED);
         watched = path_watched(buf + off);
         if (path2) {
                 n2 = read_path(buf, off + n1, path2, &f->str_flags, LG_FILE_PATH2_TRUNCATED);
+                n2 = resolve_relative(buf, off + n1, n2, dirfd2, &f->str_flags, LG_FILE_PATH2_RESOLVED,
+                                      LG_FILE_PATH2_TRUNCATED);
                 watched = watched || path_watched(buf + ((off + n1) & (SCRATCH_SIZE / 2 - 1)));
         }
         if (!watched)
@@ -470,7 +585,7 @@ static __always_inline int file_enter(__u32 op, const char *path1, const char *p
         f->op = op;
         f->result = 0;
         f->flags = flags;
-        f->mode = mode;
+        f->mode = 0;
         f->path_len = n1;
         f->path2_len = n2;
         ((struct lg_event_header *)buf)->size = off + n1 + n2;
@@ -508,8 +623,8 @@ static __always_inline int file_exit(struct trace_event_raw_sys_exit *ctx)
 /* Opens are the hottest path (every open(2) on the host runs it), so they are reported from the exit
  * tracepoint alone: the arguments are still in the task's saved user registers and the path in its memory.
  * One program per open instead of two, and no pending slot to fill and copy. */
-static __always_inline int open_exit(struct trace_event_raw_sys_exit *ctx, const char *path, __u32 flags,
-                                     __u32 mode)
+static __always_inline int open_exit(struct trace_event_raw_sys_exit *ctx, int dirfd, const char *path,
+                                     __u32 flags, __u32 mode)
 {
         __u64 off = sizeof(struct lg_event_header) + sizeof(struct lg_file);
         struct lg_file *f;
@@ -524,6 +639,8 @@ static __always_inline int open_exit(struct trace_event_raw_sys_exit *ctx, const
         f = (void *)(buf + sizeof(struct lg_event_header));
         f->str_flags = 0;
         n = read_path(buf, off, path, &f->str_flags, LG_FILE_PATH_TRUNCATED);
+        n = resolve_relative(buf, off, n, dirfd, &f->str_flags, LG_FILE_PATH_RESOLVED,
+                             LG_FILE_PATH_TRUNCATED);
         if (!path_watched(buf + off))
                 return 0;
         fill_header((void *)buf, LG_EVENT_FILE);
@@ -547,8 +664,8 @@ int lg_file_exit_open(struct trace_event_raw_sys_exit *ctx)
 {
         struct pt_regs *regs = user_regs();
 
-        return open_exit(ctx, (const char *)PT_REGS_PARM1_SYSCALL(regs), PT_REGS_PARM2_SYSCALL(regs),
-                         PT_REGS_PARM3_SYSCALL(regs));
+        return open_exit(ctx, AT_FDCWD, (const char *)PT_REGS_PARM1_SYSCALL(regs),
+                         PT_REGS_PARM2_SYSCALL(regs), PT_REGS_PARM3_SYSCALL(regs));
 }
 
 SEC("tp/syscalls/sys_exit_openat")
@@ -556,8 +673,8 @@ int lg_file_exit_openat(struct trace_event_raw_sys_exit *ctx)
 {
         struct pt_regs *regs = user_regs();
 
-        return open_exit(ctx, (const char *)PT_REGS_PARM2_SYSCALL(regs), PT_REGS_PARM3_SYSCALL(regs),
-                         PT_REGS_PARM4_SYSCALL(regs));
+        return open_exit(ctx, (int)PT_REGS_PARM1_SYSCALL(regs), (const char *)PT_REGS_PARM2_SYSCALL(regs),
+                         PT_REGS_PARM3_SYSCALL(regs), PT_REGS_PARM4_SYSCALL(regs));
 }
 
 SEC("tp/syscalls/sys_exit_openat2")
@@ -567,42 +684,46 @@ int lg_file_exit_openat2(struct trace_event_raw_sys_exit *ctx)
         struct open_how how = {};
 
         bpf_probe_read_user(&how, sizeof(how), (void *)PT_REGS_PARM3_SYSCALL(regs));
-        return open_exit(ctx, (const char *)PT_REGS_PARM2_SYSCALL(regs), how.flags, how.mode);
+        return open_exit(ctx, (int)PT_REGS_PARM1_SYSCALL(regs), (const char *)PT_REGS_PARM2_SYSCALL(regs),
+                         how.flags, how.mode);
 }
 
 SEC("tp/syscalls/sys_enter_unlink")
 int lg_file_enter_unlink(struct trace_event_raw_sys_enter *ctx)
 {
-        return file_enter(LG_FILE_UNLINK, (const char *)ctx->args[0], NULL, 0, 0);
+        return file_enter(LG_FILE_UNLINK, AT_FDCWD, (const char *)ctx->args[0], AT_FDCWD, NULL, 0);
 }
 FILE_EXIT(unlink)
 
 SEC("tp/syscalls/sys_enter_unlinkat")
 int lg_file_enter_unlinkat(struct trace_event_raw_sys_enter *ctx)
 {
-        return file_enter(LG_FILE_UNLINK, (const char *)ctx->args[1], NULL, ctx->args[2], 0);
+        return file_enter(LG_FILE_UNLINK, (int)ctx->args[0], (const char *)ctx->args[1], AT_FDCWD, NULL,
+                          ctx->args[2]);
 }
 FILE_EXIT(unlinkat)
 
 SEC("tp/syscalls/sys_enter_rename")
 int lg_file_enter_rename(struct trace_event_raw_sys_enter *ctx)
 {
-        return file_enter(LG_FILE_RENAME, (const char *)ctx->args[0], (const char *)ctx->args[1], 0, 0);
+        return file_enter(LG_FILE_RENAME, AT_FDCWD, (const char *)ctx->args[0], AT_FDCWD,
+                          (const char *)ctx->args[1], 0);
 }
 FILE_EXIT(rename)
 
 SEC("tp/syscalls/sys_enter_renameat")
 int lg_file_enter_renameat(struct trace_event_raw_sys_enter *ctx)
 {
-        return file_enter(LG_FILE_RENAME, (const char *)ctx->args[1], (const char *)ctx->args[3], 0, 0);
+        return file_enter(LG_FILE_RENAME, (int)ctx->args[0], (const char *)ctx->args[1], (int)ctx->args[2],
+                          (const char *)ctx->args[3], 0);
 }
 FILE_EXIT(renameat)
 
 SEC("tp/syscalls/sys_enter_renameat2")
 int lg_file_enter_renameat2(struct trace_event_raw_sys_enter *ctx)
 {
-        return file_enter(LG_FILE_RENAME, (const char *)ctx->args[1], (const char *)ctx->args[3],
-                          ctx->args[4], 0);
+        return file_enter(LG_FILE_RENAME, (int)ctx->args[0], (const char *)ctx->args[1], (int)ctx->args[2],
+                          (const char *)ctx->args[3], ctx->args[4]);
 }
 FILE_EXIT(renameat2)
 
@@ -613,16 +734,9 @@ FILE_EXIT(renameat2)
  * is not the owner), and at CLOSE -> SYN_SENT the source port is not yet chosen. */
 static __always_inline struct sock *sock_from_fd(int fd)
 {
-        struct task_struct *task = (void *)bpf_get_current_task();
-        struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-        struct file **fds;
-        struct file *file = NULL;
+        struct file *file = file_from_fd(fd);
         struct socket *sock;
 
-        if (fd < 0 || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
-                return NULL;
-        fds = BPF_CORE_READ(fdt, fd);
-        bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
         if (!file)
                 return NULL;
         sock = BPF_CORE_READ(file, private_data);

@@ -524,6 +524,8 @@ static void put_unmapped_type(JsonWriter *w, const LgEvent *ev)
                         jw_u64(w, "mode", ev->file.mode);
                 if (ev->file.str_flags & (LG_FILE_PATH_TRUNCATED | LG_FILE_PATH2_TRUNCATED))
                         jw_bool(w, "path_truncated", true);
+                if (ev->file.str_flags & (LG_FILE_PATH_RESOLVED | LG_FILE_PATH2_RESOLVED))
+                        jw_bool(w, "path_resolved", true);
                 break;
         case LG_EVENT_NET:
                 jw_i64(w, "result", ev->net.result);

@@ -6,8 +6,10 @@
  * per event relative to (b)'s, against the issue's target of at most 1.5x. It reports figures and fails
  * only when it cannot measure: timing on a shared machine is not a test verdict.
  *
- * Usage: bench-storm [--linuxguard PATH] [--iterations N] [--runs R] [--dir DIR]
- * DIR must be under a prefix the agent watches by default (/etc/). Needs root; exits 77 otherwise. */
+ * Usage: bench-storm [--linuxguard PATH] [--iterations N] [--runs R] [--dir DIR] [--relative]
+ * DIR must be under a prefix the agent watches by default (/etc/). With --relative the storm opens the
+ * file by its name from DIR as working directory, so the kernel side joins it to the directory (a walk
+ * up the dentries) before matching. Needs root; exits 77 otherwise. */
 
 #include <dirent.h>
 #include <errno.h>
@@ -16,6 +18,7 @@
 #include <inttypes.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +40,7 @@ typedef struct Options {
         const char *dir;
         unsigned long iterations;
         unsigned runs;
+        bool relative;
 } Options;
 
 typedef struct Result {
@@ -464,11 +468,9 @@ static void report(const Options *o, const Result *bare, const Result *bpf, cons
 static void parse_options(int argc, char **argv, Options *o)
 {
         static const struct option opts[] = {
-                {"linuxguard", required_argument, NULL, 'l'},
-                {"iterations", required_argument, NULL, 'n'},
-                {"runs", required_argument, NULL, 'r'},
-                {"dir", required_argument, NULL, 'd'},
-                {},
+                {"linuxguard", required_argument, NULL, 'l'}, {"iterations", required_argument, NULL, 'n'},
+                {"runs", required_argument, NULL, 'r'},       {"dir", required_argument, NULL, 'd'},
+                {"relative", no_argument, NULL, 'R'},         {},
         };
         int c;
 
@@ -487,9 +489,12 @@ static void parse_options(int argc, char **argv, Options *o)
                 case 'd':
                         o->dir = optarg;
                         break;
+                case 'R':
+                        o->relative = true;
+                        break;
                 default:
                         fprintf(stderr, "usage: bench-storm [--linuxguard PATH] [--iterations N] [--runs R] "
-                                        "[--dir DIR]\n");
+                                        "[--dir DIR] [--relative]\n");
                         exit(2);
                 }
         }
@@ -506,6 +511,7 @@ int main(int argc, char **argv)
         unsigned foreign = 0;
         int stats_fd;
         char path[512], tmpdir[] = "/tmp/lg-bench-XXXXXX", needle[600];
+        const char *storm_path;
         int fd;
 
         parse_options(argc, argv, &o);
@@ -529,11 +535,21 @@ int main(int argc, char **argv)
         close(fd);
         if (!mkdtemp(tmpdir))
                 die("mkdtemp");
+        /* The storms are forked from here and inherit the working directory. */
+        storm_path = path;
+        if (o.relative) {
+                if (o.linuxguard && !(o.linuxguard = realpath(o.linuxguard, NULL)))
+                        die("--linuxguard");
+                if (chdir(o.dir) < 0)
+                        die(o.dir);
+                storm_path = strrchr(path, '/') + 1;
+                printf("# relative opens: \"%s\" from %s\n", storm_path, o.dir);
+        }
 
         /* (a) and (b) alternate, so drift on a shared machine hits both alike. */
         for (unsigned i = 0; i < o.runs; i++) {
-                bare.wall_s[bare.n++] = run_bare(path, o.iterations);
-                bpf.wall_s[bpf.n] = run_libbpf(path, o.iterations, &bpf.received[bpf.n],
+                bare.wall_s[bare.n++] = run_bare(storm_path, o.iterations);
+                bpf.wall_s[bpf.n] = run_libbpf(storm_path, o.iterations, &bpf.received[bpf.n],
                                                &bpf.consumer_cpu_s[bpf.n], &bpf.bpf_ns[bpf.n]);
                 bpf.n++;
         }
@@ -547,7 +563,7 @@ int main(int argc, char **argv)
                         double cpu0 = agent_cpu_s(a.pid);
                         uint64_t t0, rt0 = bpf_runtime("lg_file_e", loaded, a.pid, NULL);
 
-                        lg.wall_s[lg.n] = run_bare(path, o.iterations);
+                        lg.wall_s[lg.n] = run_bare(storm_path, o.iterations);
                         lg.bpf_ns[lg.n] = (double)(bpf_runtime("lg_file_e", loaded, a.pid, NULL) - rt0) /
                                           (double)o.iterations;
                         t0 = now_ns();

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <json-c/json.h>
+#include <limits.h>
 #include <linux/bpf.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -230,6 +231,59 @@ static void child_file_ops(const void *arg)
                 _exit(2);
 }
 
+/* Relative paths: from the working directory (a subdirectory of the watched one, so the walk names more
+ * than one component), through a directory fd, and a rename between the two; then a relative open from
+ * "/" of a path under /etc/. */
+static void child_relative_ops(const void *arg)
+{
+        const char *dir = arg;
+        int dfd, fd;
+
+        if (chdir(dir) < 0 || mkdir("sub", 0700) < 0 || chdir("sub") < 0)
+                _exit(1);
+        fd = open("rel-open", O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+        if (fd < 0)
+                _exit(2);
+        close(fd);
+        dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0 || chdir("/") < 0)
+                _exit(3);
+        fd = openat(dfd, "sub/rel-at", O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+        if (fd < 0)
+                _exit(4);
+        close(fd);
+        if (chdir(dir) < 0 || renameat(dfd, "sub/rel-at", AT_FDCWD, "sub/rel-renamed") < 0 ||
+            unlinkat(dfd, "sub/rel-renamed", 0) < 0 || unlink("sub/rel-open") < 0 || rmdir("sub") < 0)
+                _exit(5);
+        if (chdir("/") < 0)
+                _exit(6);
+        fd = open("etc/hostname", O_RDONLY | O_CLOEXEC);
+        if (fd >= 0)
+                close(fd);
+}
+
+/* A relative open inside a tmpfs mounted in the watched directory (the walk crosses the mount), then one
+ * inside a chroot to the watched directory (the walk stops at the task's root, naming the path as the
+ * process sees it). */
+static void child_mount_chroot_ops(const void *arg)
+{
+        const char *dir = arg;
+        int fd;
+
+        if (chdir(dir) < 0 || chdir("mnt") < 0)
+                _exit(1);
+        fd = open("in-tmpfs", O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+        if (fd < 0)
+                _exit(2);
+        close(fd);
+        if (chroot(dir) < 0 || chdir("/etc") < 0)
+                _exit(3);
+        fd = open("in-chroot", O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+        if (fd < 0)
+                _exit(4);
+        close(fd);
+}
+
 static void child_setuid(const void *arg)
 {
         if (setuid(65534) < 0)
@@ -435,6 +489,73 @@ static void test_files(sd_event *e, Collector *c, const char *dir)
         tap(!find_event(c, match_file_path, self_path), "the excluded process's own open is absent");
 }
 
+static void test_relative_paths(sd_event *e, Collector *c, const char *dir)
+{
+        char real[PATH_MAX], want[PATH_MAX + 32], want2[PATH_MAX + 32];
+        const Seen *s;
+        pid_t pid;
+
+        if (!realpath(dir, real))
+                bail("realpath", errno);
+        pid = spawn(child_relative_ops, real);
+        watch(c, pid);
+        tap(wait_child(pid) == 0, "relative-path child succeeded");
+
+        snprintf(want, sizeof(want), "%s/sub/rel-open", real);
+        s = wait_event(e, c, match_type_pid_op,
+                       &(Want){.type = LG_EVENT_FILE, .pid = pid, .op = LG_FILE_OPEN, .text = want});
+        tap(s && (s->ev.file.str_flags & LG_FILE_PATH_RESOLVED) && s->ev.file.result >= 0,
+            "open(\"rel-open\") in the working directory reported as %s", want);
+        snprintf(want, sizeof(want), "%s/sub/rel-at", real);
+        s = wait_event(e, c, match_type_pid_op,
+                       &(Want){.type = LG_EVENT_FILE, .pid = pid, .op = LG_FILE_OPEN, .text = want});
+        tap(s && (s->ev.file.str_flags & LG_FILE_PATH_RESOLVED),
+            "openat(dirfd, \"sub/rel-at\") reported as %s", want);
+        snprintf(want2, sizeof(want2), "%s/sub/rel-renamed", real);
+        s = wait_event(e, c, match_type_pid_op,
+                       &(Want){.type = LG_EVENT_FILE, .pid = pid, .op = LG_FILE_RENAME, .text = want});
+        tap(s && streq(s->path2, want2) &&
+                    (s->ev.file.str_flags & (LG_FILE_PATH_RESOLVED | LG_FILE_PATH2_RESOLVED)) ==
+                            (LG_FILE_PATH_RESOLVED | LG_FILE_PATH2_RESOLVED),
+            "renameat(dirfd, ..., AT_FDCWD, ...) reported with both paths resolved (target %s)",
+            s ? s->path2 : "none");
+        s = wait_event(e, c, match_type_pid_op,
+                       &(Want){.type = LG_EVENT_FILE, .pid = pid, .op = LG_FILE_UNLINK, .text = want2});
+        tap(s && s->ev.file.result == 0, "unlinkat(dirfd, \"sub/rel-renamed\") reported as %s", want2);
+        s = wait_event(
+                e, c, match_type_pid_op,
+                &(Want){.type = LG_EVENT_FILE, .pid = pid, .op = LG_FILE_OPEN, .text = "/etc/hostname"});
+        tap(s && (s->ev.file.str_flags & LG_FILE_PATH_RESOLVED),
+            "open(\"etc/hostname\") from / matches the /etc/ prefix as /etc/hostname");
+
+        snprintf(want, sizeof(want), "%s/mnt", real);
+        snprintf(want2, sizeof(want2), "%s/etc", real);
+        if (mkdir(want, 0700) < 0 || mkdir(want2, 0700) < 0 ||
+            mount("tmpfs", want, "tmpfs", 0, "size=64k") < 0) {
+                printf("# cannot mount a tmpfs in %s (%m)\n", real);
+                tap(true, "# SKIP relative paths across a mount and in a chroot: no tmpfs");
+                return;
+        }
+        pid = spawn(child_mount_chroot_ops, real);
+        watch(c, pid);
+        tap(wait_child(pid) == 0, "mount/chroot child succeeded");
+        (void)umount2(want, MNT_DETACH);
+        snprintf(want, sizeof(want), "%s/mnt/in-tmpfs", real);
+        s = wait_event(e, c, match_type_pid_op,
+                       &(Want){.type = LG_EVENT_FILE, .pid = pid, .op = LG_FILE_OPEN, .text = want});
+        tap(s, "open(\"in-tmpfs\") on a tmpfs mounted below the watched directory reported as %s", want);
+        s = wait_event(
+                e, c, match_type_pid_op,
+                &(Want){.type = LG_EVENT_FILE, .pid = pid, .op = LG_FILE_OPEN, .text = "/etc/in-chroot"});
+        tap(s && (s->ev.file.str_flags & LG_FILE_PATH_RESOLVED),
+            "open(\"in-chroot\") in a chroot's /etc reported as the process sees it: /etc/in-chroot");
+        snprintf(want, sizeof(want), "%s/etc/in-chroot", real);
+        (void)unlink(want);
+        (void)rmdir(want2);
+        snprintf(want, sizeof(want), "%s/mnt", real);
+        (void)rmdir(want);
+}
+
 static void test_network(sd_event *e, Collector *c, int family)
 {
         const char *name = family == AF_INET ? "IPv4" : "IPv6";
@@ -535,6 +656,7 @@ static void phase_markers(const char *dir)
 
         test_exec_exit(e, &c);
         test_files(e, &c, dir);
+        test_relative_paths(e, &c, dir);
         test_network(e, &c, AF_INET);
         test_network(e, &c, AF_INET6);
         test_setuid(e, &c);

@@ -168,6 +168,14 @@ START_TEST(test_json_file)
                                                              ",\"file\":{\"name\":\"shadow\",\"path\":\"/"
                                                              "etc/shadow\"},\"status_id\":1," UNMAPPED_COMMON
                                                              ",\"result\":3,\"flags\":65,\"mode\":420}}\n");
+
+        /* A relative path the kernel joined to its directory says so. */
+        ev.file = (struct lg_file){.op = LG_FILE_OPEN, .result = -13, .str_flags = LG_FILE_PATH_RESOLVED};
+        assert_json(&ev, COMMON("1001", "1", "14", "100114") ",\"severity_id\":1" META ACTOR
+                                                             ",\"file\":{\"name\":\"shadow\",\"path\":\"/"
+                                                             "etc/shadow\"},\"status_id\":2," UNMAPPED_COMMON
+                                                             ",\"result\":-13,\"flags\":0,\"mode\":0,"
+                                                             "\"path_resolved\":true}}\n");
 }
 END_TEST
 
