@@ -32,6 +32,8 @@ char LICENSE[] SEC("license") = "GPL";
 #define IPPROTO_TCP       6
 
 #define AT_FDCWD          -100
+#define S_IFMT            00170000
+#define S_IFDIR           0040000
 
 #define PTRACE_ATTACH     16
 #define PTRACE_SEIZE      0x4206
@@ -447,7 +449,9 @@ static __always_inline struct file *file_from_fd(int fd)
  * "shadow") match the /etc/ prefix like "/etc/shadow" does. The directory (the working directory, or
  * the file behind dirfd) is named by walking its dentries up to the task's root, crossing mounts, built
  * backwards in the scratch's second half: DIR_REGION + [start, DIR_MAX), then '/' and the relative path
- * follow it. ".." and symbolic links in the relative part are not resolved. */
+ * follow it. ".." and symbolic links in the relative part are not resolved. Opens are reported at exit,
+ * so the working directory and dirfd are read then: a thread that changes them during the call (chdir,
+ * dup2 over dirfd) can make the report name another directory, as rewriting the path string itself can. */
 #define DIR_REGION (SCRATCH_SIZE / 2)
 #define DIR_MAX    512 /* bytes of a directory's path; a longer one leaves the path as passed */
 #define DIR_DEPTH  32  /* components of a directory's path; a deeper one leaves the path as passed */
@@ -456,7 +460,9 @@ static __always_inline struct file *file_from_fd(int fd)
 _Static_assert(DIR_REGION + 2 * DIR_MAX + LG_PATH_MAX * 2 <= SCRATCH_SIZE, "scratch too small for paths");
 
 /* Builds the path of dirfd's directory (or the working directory) in the scratch; returns where it
- * starts (DIR_MAX: the root, an empty string) or -1 if it cannot be named within the limits. */
+ * starts (DIR_MAX: the root, an empty string) or -1 if it cannot be named: too deep or too long, not a
+ * directory, or not reachable from a mount namespace's root (a pipe or socket, a detached mount). The
+ * walk is the kernel's prepend_path(). */
 static __always_inline long dir_path(char *buf, int dirfd)
 {
         struct task_struct *task = (void *)bpf_get_current_task();
@@ -473,7 +479,7 @@ static __always_inline long dir_path(char *buf, int dirfd)
         } else {
                 struct file *f = file_from_fd(dirfd);
 
-                if (!f)
+                if (!f || (BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT) != S_IFDIR)
                         return -1;
                 d = BPF_CORE_READ(f, f_path.dentry);
                 vfs = BPF_CORE_READ(f, f_path.mnt);
@@ -485,16 +491,16 @@ static __always_inline long dir_path(char *buf, int dirfd)
                 mnt_root = BPF_CORE_READ(vfs, mnt_root);
                 if (d == mnt_root) {
                         up = BPF_CORE_READ(mnt, mnt_parent);
-                        if (up == mnt)
-                                return pos; /* the root of the mount namespace */
+                        if (up == mnt) /* the root of a mount namespace, or a detached mount */
+                                return BPF_CORE_READ(mnt, mnt_ns) ? pos : -1;
                         d = BPF_CORE_READ(mnt, mnt_mountpoint);
                         mnt = up;
                         vfs = &up->mnt;
                         continue;
                 }
                 parent = BPF_CORE_READ(d, d_parent);
-                if (d == parent)
-                        return pos;
+                if (d == parent) /* a root that is no mount's: pipes, sockets, anonymous inodes */
+                        return -1;
                 name = BPF_CORE_READ(d, d_name);
                 len = name.len;
                 if (len == 0 || len > NAME_MASK || len + 1 > pos)

@@ -6,8 +6,11 @@
  * place (the commit), then the staged files are renamed over the old ones, the certificate last. Loading
  * finishes what a crash interrupted: while the staged certificate exists and matches the state file the
  * save was committed and is rolled forward; staged files the state file does not name are an uncommitted
- * save and are removed. Either way the key, certificate and state always belong together. Loading still
- * checks that they do, so a store broken by hand reads as -EBADMSG instead of a broken identity. */
+ * save and are removed; a save first finishes an earlier one the same way. A process that cannot write
+ * the directory reads a committed save's staged files instead. Saves and loads hold an flock(2) on the
+ * directory, so the agent renewing and 'linuxguard enroll' run by hand cannot interleave. Either way the
+ * key, certificate and state always belong together. Loading still checks that they do, so a store
+ * broken by hand reads as -EBADMSG instead of a broken identity. */
 
 #include "host-store.h"
 
@@ -15,6 +18,7 @@
 #include <fcntl.h>
 #include <json-c/json.h>
 #include <stdio.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -128,16 +132,21 @@ static const char *staged_name(const char *name, char buf[static STAGED_NAME_MAX
         return buf;
 }
 
-/* Second half of a committed save: the staged files over the old ones. */
-static int store_roll_forward(int dir_fd)
+/* Second half of a committed save: the staged files over the old ones. The certificate goes last, once
+ * the other renames are on disk, so that a staged certificate always means an unfinished save.
+ * `missing_ok`: finishing a save that was already partly renamed. */
+static int store_roll_forward(int dir_fd, bool missing_ok)
 {
         char staged[STAGED_NAME_MAX];
 
-        for (size_t i = 0; i < ELEMENTSOF(store_files); i++)
+        for (size_t i = 0; i < ELEMENTSOF(store_files); i++) {
+                if (streq(store_files[i], HOST_STORE_CERT_FILE) && fsync(dir_fd) < 0)
+                        return -errno;
                 if (renameat(dir_fd, staged_name(store_files[i], staged), dir_fd, store_files[i]) < 0 &&
-                    errno != ENOENT)
+                    (errno != ENOENT || !missing_ok))
                         return log_debug_errno(errno, "Failed to rename %s to %s: %m", staged,
                                                store_files[i]);
+        }
         return RET_NERRNO(fsync(dir_fd));
 }
 
@@ -148,50 +157,6 @@ static void store_remove_staged(int dir_fd)
 
         for (size_t i = 0; i < ELEMENTSOF(store_files); i++)
                 (void)unlinkat(dir_fd, staged_name(store_files[i], staged), 0);
-}
-
-int host_store_save(const char *dir, const TlsIdentity *id, const HostEnrolment *e)
-{
-        _cleanup_close_ int dir_fd = -EBADF;
-        _cleanup_free_ char *json = NULL;
-        const char *key = tls_identity_get_key_pem(id), *cert = tls_identity_get_cert_pem(id),
-                   *ca = tls_identity_get_ca_chain_pem(id);
-        const char *contents[] = {key, ca, cert}; /* as store_files[] */
-        const mode_t modes[] = {0600, 0644, 0644};
-        char sha[SHA256_HEX_SIZE], staged[STAGED_NAME_MAX];
-        struct stat st;
-        int r;
-
-        if (!key || !cert || !ca || isempty(e->agent_id) || isempty(e->tenant_id) || isempty(e->workload_id))
-                return -EINVAL;
-        r = sha256_hex(cert, strlen(cert), sha);
-        if (r < 0)
-                return r;
-        r = enrolment_to_json(e, e->expires_at ?: tls_identity_get_not_after(id), sha, &json);
-        if (r < 0)
-                return r;
-
-        dir_fd = open_dir(dir, true);
-        if (dir_fd < 0)
-                return log_debug_errno(dir_fd, "Failed to open %s: %m", dir);
-        if (fstat(dir_fd, &st) < 0)
-                return -errno;
-
-        for (size_t i = 0; i < ELEMENTSOF(store_files) && r >= 0; i++)
-                r = write_file_atomic(dir_fd, staged_name(store_files[i], staged), contents[i], modes[i],
-                                      &st);
-        if (r >= 0)
-                r = RET_NERRNO(fsync(dir_fd));
-        if (r >= 0)
-                r = write_file_atomic(dir_fd, HOST_STORE_ENROLMENT_FILE, json, 0644, &st);
-        if (r < 0) {
-                store_remove_staged(dir_fd);
-                return r;
-        }
-        /* Committed: from here on a crash is finished by the next load. */
-        if (fsync(dir_fd) < 0)
-                return -errno;
-        return store_roll_forward(dir_fd);
 }
 
 /* Reads a whole small file. The caller wipes it when it is the key. -ENOENT if absent. */
@@ -271,7 +236,9 @@ static int check_identity(const TlsIdentity *id)
         return r < 0 ? -EBADMSG : 0;
 }
 
-/* Finishes or discards a save a crash interrupted, as the state file `sha` (of the certificate) says. */
+/* Finishes or discards a save a crash interrupted, as the state file `sha` (of the certificate) says.
+ * 0 when the store's files are the state's; 1 when the save was committed but its staged files cannot be
+ * renamed by this process (a read-only directory): read them under their staged names. */
 static int store_finish_save(int dir_fd, const char *dir, const char *sha)
 {
         _cleanup_free_ char *cert = NULL;
@@ -287,7 +254,9 @@ static int store_finish_save(int dir_fd, const char *dir, const char *sha)
                 return r;
         if (r >= 0 && sha256_hex(cert, strlen(cert), actual) >= 0 && streq(actual, sha)) {
                 log_debug("Finishing the save of the enrolment in %s that was interrupted.", dir);
-                r = store_roll_forward(dir_fd);
+                r = store_roll_forward(dir_fd, true);
+                if (r == -EROFS || r == -EACCES || r == -EPERM)
+                        return 1;
                 if (r < 0)
                         return log_debug_errno(r, "Failed to finish the interrupted save in %s: %m", dir);
                 return 0;
@@ -295,6 +264,98 @@ static int store_finish_save(int dir_fd, const char *dir, const char *sha)
         log_debug("Removing the staged files of an enrolment save in %s that was interrupted.", dir);
         store_remove_staged(dir_fd);
         return 0;
+}
+
+/* One file of the store; with `staged`, its staged copy where there is one. */
+static int read_store_file(int dir_fd, const char *name, bool staged, char **ret)
+{
+        char buf[STAGED_NAME_MAX];
+        int r;
+
+        if (staged) {
+                r = read_file_at(dir_fd, staged_name(name, buf), ret);
+                if (r != -ENOENT)
+                        return r;
+        }
+        return read_file_at(dir_fd, name, ret);
+}
+
+/* Opens the store's directory and takes its lock: saves and loads (which may finish a save) of several
+ * processes, the agent renewing and 'linuxguard enroll' run by hand, go one at a time. */
+static int store_open_locked(const char *dir, bool create)
+{
+        _cleanup_close_ int fd = open_dir(dir, create);
+
+        if (fd < 0)
+                return fd;
+        if (flock(fd, LOCK_EX) < 0)
+                return -errno;
+        return TAKE_FD(fd);
+}
+
+/* The certificate hash the state file names, NULL if there is no usable state file. */
+static char *store_state_sha(int dir_fd)
+{
+        _cleanup_free_ char *json = NULL;
+        _cleanup_(host_enrolment_done) HostEnrolment e = {};
+        char *sha = NULL;
+
+        if (read_file_at(dir_fd, HOST_STORE_ENROLMENT_FILE, &json) < 0 ||
+            enrolment_from_json(json, &e, &sha) < 0)
+                return NULL;
+        return sha;
+}
+
+int host_store_save(const char *dir, const TlsIdentity *id, const HostEnrolment *e)
+{
+        _cleanup_close_ int dir_fd = -EBADF;
+        _cleanup_free_ char *json = NULL, *old_sha = NULL;
+        const char *key = tls_identity_get_key_pem(id), *cert = tls_identity_get_cert_pem(id),
+                   *ca = tls_identity_get_ca_chain_pem(id);
+        const char *contents[] = {key, ca, cert}; /* as store_files[] */
+        const mode_t modes[] = {0600, 0644, 0644};
+        char sha[SHA256_HEX_SIZE], staged[STAGED_NAME_MAX];
+        struct stat st;
+        int r;
+
+        if (!key || !cert || !ca || isempty(e->agent_id) || isempty(e->tenant_id) || isempty(e->workload_id))
+                return -EINVAL;
+        r = sha256_hex(cert, strlen(cert), sha);
+        if (r < 0)
+                return r;
+        r = enrolment_to_json(e, e->expires_at ?: tls_identity_get_not_after(id), sha, &json);
+        if (r < 0)
+                return r;
+
+        dir_fd = store_open_locked(dir, true);
+        if (dir_fd < 0)
+                return log_debug_errno(dir_fd, "Failed to open %s: %m", dir);
+        if (fstat(dir_fd, &st) < 0)
+                return -errno;
+        /* An earlier save a crash interrupted after its commit is finished first: staging over its files
+         * would otherwise leave its state naming a certificate that is nowhere. */
+        old_sha = store_state_sha(dir_fd);
+        if (old_sha) {
+                r = store_finish_save(dir_fd, dir, old_sha);
+                if (r < 0)
+                        return r;
+        }
+
+        for (size_t i = 0; i < ELEMENTSOF(store_files) && r >= 0; i++)
+                r = write_file_atomic(dir_fd, staged_name(store_files[i], staged), contents[i], modes[i],
+                                      &st);
+        if (r >= 0)
+                r = RET_NERRNO(fsync(dir_fd));
+        if (r >= 0)
+                r = write_file_atomic(dir_fd, HOST_STORE_ENROLMENT_FILE, json, 0644, &st);
+        if (r < 0) {
+                store_remove_staged(dir_fd);
+                return r;
+        }
+        /* Committed: from here on a crash is finished by the next load or save. */
+        if (fsync(dir_fd) < 0)
+                return -errno;
+        return store_roll_forward(dir_fd, false);
 }
 
 int host_store_load(const char *dir, TlsIdentity **ret_id, HostEnrolment *ret)
@@ -305,9 +366,10 @@ int host_store_load(const char *dir, TlsIdentity **ret_id, HostEnrolment *ret)
         _cleanup_(tls_identity_freep) TlsIdentity *id = NULL;
         _cleanup_(host_enrolment_done) HostEnrolment e = {};
         char actual[SHA256_HEX_SIZE];
+        bool staged;
         int r;
 
-        dir_fd = open_dir(dir, false);
+        dir_fd = store_open_locked(dir, false);
         if (dir_fd == -ENOENT)
                 return 0;
         if (dir_fd < 0)
@@ -325,9 +387,10 @@ int host_store_load(const char *dir, TlsIdentity **ret_id, HostEnrolment *ret)
         r = store_finish_save(dir_fd, dir, sha);
         if (r < 0)
                 return r;
-        if ((r = read_file_at(dir_fd, HOST_STORE_KEY_FILE, &key)) < 0 ||
-            (r = read_file_at(dir_fd, HOST_STORE_CERT_FILE, &cert)) < 0 ||
-            (r = read_file_at(dir_fd, HOST_STORE_CA_FILE, &ca)) < 0)
+        staged = r > 0;
+        if ((r = read_store_file(dir_fd, HOST_STORE_KEY_FILE, staged, &key)) < 0 ||
+            (r = read_store_file(dir_fd, HOST_STORE_CERT_FILE, staged, &cert)) < 0 ||
+            (r = read_store_file(dir_fd, HOST_STORE_CA_FILE, staged, &ca)) < 0)
                 return r == -ENOENT ? -EBADMSG : r;
 
         r = sha256_hex(cert, strlen(cert), actual);

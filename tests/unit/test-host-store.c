@@ -1,8 +1,11 @@
 /* The host store: round trip, modes, nothing stored, and every way a stored enrolment can be unusable. */
 
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "check-tap.h"
 #include "host-store.h"
@@ -251,12 +254,19 @@ static void assert_loads(const TlsIdentity *want)
         ck_assert_int_eq(mode_of(HOST_STORE_KEY_FILE), 0600);
 }
 
+/* a, saved in the store, and b, the identity a save is replacing it with. */
+static void stored_and_next(TlsIdentity **a, TlsIdentity **b)
+{
+        *a = issued(time(NULL) - 60, time(NULL) + 3600);
+        *b = issued(time(NULL) - 60, time(NULL) + 7200);
+        ck_assert_int_eq(host_store_save(dir, *a, &enrolment), 0);
+}
+
 START_TEST(test_crash_while_staging)
 {
-        _cleanup_(tls_identity_freep) TlsIdentity *a = issued(time(NULL) - 60, time(NULL) + 3600);
-        _cleanup_(tls_identity_freep) TlsIdentity *b = issued(time(NULL) - 60, time(NULL) + 7200);
+        _cleanup_(tls_identity_freep) TlsIdentity *a = NULL, *b = NULL;
 
-        ck_assert_int_eq(host_store_save(dir, a, &enrolment), 0);
+        stored_and_next(&a, &b);
         stage(b, true, false, false);
         assert_loads(a);
         stage(b, true, true, true); /* everything staged, the state file not yet replaced */
@@ -266,10 +276,9 @@ END_TEST
 
 START_TEST(test_crash_after_commit)
 {
-        _cleanup_(tls_identity_freep) TlsIdentity *a = issued(time(NULL) - 60, time(NULL) + 3600);
-        _cleanup_(tls_identity_freep) TlsIdentity *b = issued(time(NULL) - 60, time(NULL) + 7200);
+        _cleanup_(tls_identity_freep) TlsIdentity *a = NULL, *b = NULL;
 
-        ck_assert_int_eq(host_store_save(dir, a, &enrolment), 0);
+        stored_and_next(&a, &b);
         stage(b, true, true, true);
         commit_state_of(b);
         assert_loads(b);
@@ -280,14 +289,48 @@ END_TEST
 /* The key and CA chain renamed already, the certificate not. */
 START_TEST(test_crash_while_renaming)
 {
-        _cleanup_(tls_identity_freep) TlsIdentity *a = issued(time(NULL) - 60, time(NULL) + 3600);
-        _cleanup_(tls_identity_freep) TlsIdentity *b = issued(time(NULL) - 60, time(NULL) + 7200);
+        _cleanup_(tls_identity_freep) TlsIdentity *a = NULL, *b = NULL;
 
-        ck_assert_int_eq(host_store_save(dir, a, &enrolment), 0);
+        stored_and_next(&a, &b);
         stage(b, false, false, true);
         commit_state_of(b);
         put_key(HOST_STORE_KEY_FILE, b);
         assert_loads(b);
+}
+END_TEST
+
+/* A committed save left unfinished, loaded by a process that cannot write the directory (here a
+ * read-only bind mount in a private mount namespace): it reads the staged files. Skipped without the
+ * privilege to mount. */
+START_TEST(test_unfinished_save_read_only)
+{
+        _cleanup_(tls_identity_freep) TlsIdentity *a = NULL, *b = NULL;
+        int status;
+        pid_t pid;
+
+        stored_and_next(&a, &b);
+        stage(b, true, true, true);
+        commit_state_of(b);
+        pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+                TlsIdentity *loaded = NULL;
+                HostEnrolment e = {};
+
+                if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+                    mount(dir, dir, NULL, MS_BIND, NULL) < 0 ||
+                    mount(NULL, dir, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
+                        _exit(77);
+                if (host_store_load(dir, &loaded, &e) != 1)
+                        _exit(1);
+                _exit(streq(tls_identity_get_cert_pem(loaded), tls_identity_get_cert_pem(b)) ? 0 : 2);
+        }
+        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+        ck_assert(WIFEXITED(status));
+        if (WEXITSTATUS(status) == 77)
+                return;
+        ck_assert_int_eq(WEXITSTATUS(status), 0);
+        assert_loads(b); /* and a process that can write finishes the save */
 }
 END_TEST
 
@@ -363,6 +406,7 @@ static Suite *host_store_suite(void)
         tcase_add_test(tc, test_crash_while_staging);
         tcase_add_test(tc, test_crash_after_commit);
         tcase_add_test(tc, test_crash_while_renaming);
+        tcase_add_test(tc, test_unfinished_save_read_only);
         tcase_add_test(tc, test_bad_state_file);
         tcase_add_test(tc, test_save_refuses_incomplete);
         tcase_add_test(tc, test_format_rfc3339);
