@@ -5,6 +5,7 @@
 # still exits within the deadline and says what it lost.
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/markers.sh"
 LG=${1:?usage: test-flush.sh linuxguard linuxguard-backend control-call}
 BACKEND=${2:?usage: test-flush.sh linuxguard linuxguard-backend control-call}
 CALL=${3:?usage: test-flush.sh linuxguard linuxguard-backend control-call}
@@ -17,9 +18,6 @@ SOCK=$WORK/control.sock
 printf 'delivery = {\n  batch_max_age_ms = 60000;\n  batch_max_events = 100000;\n  batch_max_bytes = 8388608;\n};\n' \
 	>"$WORK/slow.conf"
 
-markers() { grep -oE -f <(printf '%s-[0-9]+\n' "$1") | awk '!seen[$0]++'; }
-want_markers() { for ((i = 1; i <= $2; i++)); do echo "$1-$i"; done; }
-workload() { for ((i = 1; i <= $2; i++)); do /bin/true "$1-$i"; done; }
 queued() { "$LG" status --json --control-socket "$SOCK" | grep -oE '"queued":[0-9]+' | cut -d: -f2; }
 # start_agent NAME: an enrolled ephemeral agent whose batches wait 60 s for their age.
 start_agent() {
@@ -55,7 +53,7 @@ if ! grep -q 'Sensors attached' "$WORK/flush.err"; then
 	echo "# sensors unavailable, agent log:"; grep -E 'degraded|Degraded' "$WORK/flush.err" | sed 's/^/#   /'
 fi
 RUN=FLUSH$$A
-workload "$RUN" 20
+workload "$RUN" 1 20
 wait_for "[ \$(queued) -ge 20 ]" 10
 ok $? "the markers wait in the queue (batch age 60 s)"
 sleep 0.5
@@ -68,7 +66,7 @@ is "$(markers "$RUN" 2>/dev/null <"$events" | tr '\n' ' ')" "$(want_markers "$RU
 
 # --- SIGTERM: the queue leaves before the exit ---
 RUN=FLUSH$$B
-workload "$RUN" 30
+workload "$RUN" 1 30
 wait_for "[ \$(queued) -ge 30 ]" 10
 ok $? "new markers wait in the queue"
 stop_agent TERM
@@ -84,7 +82,7 @@ contains "$(cat "$WORK/flush.err")" "Delivered the events queued before the shut
 start_agent refused || { ok 1 "second agent enrols"; done_testing; exit 1; }
 printf '{"fail503": 100000, "retryAfter": 1, "path": "/agent/events"}\n' >"$BACKEND_STATE/faults.json"
 RUN=FLUSH$$C
-workload "$RUN" 10
+workload "$RUN" 1 10
 wait_for "[ \$(queued) -ge 10 ]" 10
 ok $? "markers queued while /agent/events answers 503"
 "$CALL" "$SOCK" Flush
@@ -105,7 +103,7 @@ is "$(markers "$RUN" 2>/dev/null <"$events" | wc -l)" 0 "nothing reached the ref
 # --- a second signal ends the wait at once ---
 start_agent impatient || { ok 1 "third agent enrols"; done_testing; exit 1; }
 RUN=FLUSH$$D
-workload "$RUN" 10
+workload "$RUN" 1 10
 wait_for "[ \$(queued) -ge 10 ]" 10
 ok $? "markers queued while /agent/events still answers 503"
 kill -TERM "$AGENT"

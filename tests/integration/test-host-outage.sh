@@ -7,6 +7,7 @@
 # in order, none twice after de-duplication by (metadata.correlation_uid, metadata.sequence).
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/markers.sh"
 LG=$(readlink -f "${1:?usage: test-host-outage.sh linuxguard linuxguard-backend}")
 BACKEND=${2:?usage: test-host-outage.sh linuxguard linuxguard-backend}
 [ -x "$BACKEND" ] || skip_all "reference backend not built (libmicrohttpd missing)"
@@ -39,12 +40,6 @@ stop_agent() {
 	wait "$AGENT"; rc=$?
 	AGENT=
 }
-# Markers with prefix $1 in stdin, first occurrence each, in order. The pattern reaches grep through a
-# pipe: the agent reports every exec with its command line.
-markers() { grep -aoE -f <(printf '%s-[0-9]+\n' "$1") | awk '!seen[$0]++'; }
-want_markers() { for ((i = 1; i <= $2; i++)); do echo "$1-$i"; done; }
-# workload PREFIX FROM TO: runs /bin/true PREFIX-FROM ... PREFIX-TO.
-workload() { for ((i = $2; i <= $3; i++)); do /bin/true "$1-$i"; done; }
 # Event lines with repeats of (correlation_uid, sequence) removed, in file order: the backend's view.
 dedup() {
 	awk 'match($0, /"sequence":[0-9]+(,"correlation_uid":"[0-9a-f]+")?/) { k = substr($0, RSTART, RLENGTH)

@@ -9,6 +9,7 @@
 # Not parallel: a host-mode agent runs (in a private mount namespace, but it may claim the pinned set).
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/markers.sh"
 LG=$(readlink -f "${1:?usage: test-renew.sh linuxguard linuxguard-backend}")
 BACKEND=${2:?usage: test-renew.sh linuxguard linuxguard-backend}
 WORK=$(mktemp -d)
@@ -24,8 +25,6 @@ cleanup() {
 trap cleanup EXIT
 
 expires_at() { grep -oE '"expiresAt": *"[^"]+"' "$BACKEND_STATE/identities/$1.json" | grep -oE '[0-9]{4}-[^"]+'; }
-markers() { grep -oE -f <(printf '%s-[0-9]+\n' "$1") | awk '!seen[$0]++'; }
-want_markers() { for ((i = 1; i <= $2; i++)); do echo "$1-$i"; done; }
 
 mkdir -p "$WORK/home"
 backend_start main --cert-validity 9 || { ok 1 "backend starts"; done_testing; exit 1; }

@@ -6,6 +6,7 @@
 # after being killed with SIGKILL while writing it.
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/markers.sh"
 LG=${1:?usage: test-ship.sh linuxguard linuxguard-backend ship-driver}
 BACKEND=${2:?usage: test-ship.sh linuxguard linuxguard-backend ship-driver}
 DRIVER=${3:?usage: test-ship.sh linuxguard linuxguard-backend ship-driver}
@@ -20,12 +21,6 @@ seqs() { grep -oE '"sequence":[0-9]+' "$1" | cut -d: -f2; }
 increasing() { awk 'NR > 1 && $1 <= p && !bad { bad = "not increasing: " p " then " $1 } { p = $1 } END { print bad ? bad : "ok" }'; }
 # The events file with repeated sequence numbers removed (the backend's de-duplication), in file order.
 dedup() { awk 'match($0, /"sequence":[0-9]+/) { k = substr($0, RSTART, RLENGTH); if (seen[k]++) next } { print }' "$1"; }
-# Markers with prefix $1 in stdin, first occurrence each, in order. The pattern reaches grep through a
-# pipe: the agent reports every exec with its command line.
-markers() { grep -oE -f <(printf '%s-[0-9]+\n' "$1") | awk '!seen[$0]++'; }
-want_markers() { for ((i = 1; i <= $2; i++)); do echo "$1-$i"; done; }
-# Runs the marker workload: /bin/true PREFIX-1 ... PREFIX-N.
-workload() { for ((i = 1; i <= $2; i++)); do /bin/true "$1-$i"; done; }
 
 mkdir -p "$WORK/home"
 backend_start main || { ok 1 "backend starts"; done_testing; exit 1; }
@@ -46,7 +41,7 @@ if ! grep -q 'Sensors attached' "$WORK/agent.err"; then
 fi
 
 RUN=SHIP$$A
-workload "$RUN" 30
+workload "$RUN" 1 30
 wait_for "[ \$(markers '$RUN' <'$events' 2>/dev/null | wc -l) -ge 30 ]" 20
 is "$(markers "$RUN" <"$events" | tr '\n' ' ')" "$(want_markers "$RUN" 30 | tr '\n' ' ')" \
 	"every marker arrives at /agent/events, in order"
@@ -58,7 +53,7 @@ is "$(grep -c 'SHIP' "$WORK/agent.out")" 0 "nothing written to stdout with --out
 before=$(backend_count 'POST /agent/events' 503)
 printf '{"fail503": 5, "retryAfter": 1, "path": "/agent/events"}\n' >"$BACKEND_STATE/faults.json"
 RUN=SHIP$$B
-workload "$RUN" 30
+workload "$RUN" 1 30
 wait_for "[ \$(dedup '$events' | markers '$RUN' | wc -l) -ge 30 ]" 40
 is "$(( $(backend_count 'POST /agent/events' 503) - before ))" 5 "five 503 answers seen"
 is "$(dedup "$events" | markers "$RUN" | tr '\n' ' ')" "$(want_markers "$RUN" 30 | tr '\n' ' ')" \
