@@ -1,13 +1,13 @@
 /* Resolution of the start configuration, in the documented order: flag > environment > config file >
  * profile default; then the mode from the triggers; then the workload identity. */
 
-#include "agent-config.h"
+#include "core/agent-config.h"
 
 #include <errno.h>
 
-#include "cli.h"
 #include "config.h"
-#include "macro.h"
+#include "core/cli.h"
+#include "util/macro.h"
 
 int agent_config_resolve(ResolveInputs *in, AgentConfig *ret, char *error, size_t error_size)
 {

@@ -5,9 +5,9 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-#include "identity.h"
-#include "mode.h"
-#include "settings.h"
+#include "core/mode.h"
+#include "core/settings.h"
+#include "core/workload-identity.h"
 
 typedef struct AgentConfig {
         Settings settings;

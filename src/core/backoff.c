@@ -4,7 +4,7 @@
 
 #include <errno.h>
 
-#include "backoff.h"
+#include "core/backoff.h"
 
 uint64_t backoff_splitmix64(void *state)
 {

@@ -4,7 +4,7 @@
 
 #include <stdint.h>
 
-#include "time-util.h"
+#include "util/time-util.h"
 
 typedef enum BackoffJitter {
         BACKOFF_JITTER_NONE,         /* initial * multiplier^n, capped */

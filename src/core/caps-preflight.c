@@ -6,14 +6,14 @@
  * bounding set gives a non-root user an empty one, so file capabilities on the binary do nothing. Ambient
  * capabilities do survive execve() under no_new_privs; that is the fix to name. */
 
-#include "caps-preflight.h"
+#include "core/caps-preflight.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "macro.h"
+#include "util/macro.h"
 
 static const char *const cap_names[] = {
         "CAP_CHOWN",

@@ -1,13 +1,13 @@
 /* Command-line parsing. getopt_long's option array is built from the settings table so that a flag
  * cannot exist without its help text, environment binding and config key being listed too. */
 
-#include "cli.h"
+#include "core/cli.h"
 
 #include <errno.h>
 #include <getopt.h>
 
 #include "config.h"
-#include "macro.h"
+#include "util/macro.h"
 
 enum {
         OPT_HELP = 'h',

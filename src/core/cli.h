@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "settings.h"
+#include "core/settings.h"
 
 typedef struct StartArgs {
         bool help;

@@ -3,7 +3,7 @@
  * libconfig does the syntax; we walk the resulting tree and accept only keys that the settings table
  * knows, with the right type and range, so a typo is refused at start instead of silently ignored. */
 
-#include "config-file.h"
+#include "core/config-file.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
-#include "macro.h"
+#include "util/macro.h"
 
 static void config_destroyp(config_t **c)
 {

@@ -4,7 +4,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "settings.h"
+#include "core/settings.h"
 
 /* Loads `path` into `ret` (source FILE). A missing file is an error only when `required`.
  * On failure writes the message to `error` and returns -EINVAL (bad content) or -errno (I/O). */

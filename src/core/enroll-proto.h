@@ -3,7 +3,7 @@
 
 #include <stddef.h>
 
-#include "time-util.h"
+#include "util/time-util.h"
 
 /* The spec's text for a missing tenant, byte for byte. */
 #define ENROLL_TENANT_REQUIRED "tenantId required for TOTP enrollment"
@@ -52,10 +52,3 @@ char *enroll_error_text(long status, const char *body, size_t size);
 EnrollVerdict enroll_classify_status(long status);
 /* For fatal statuses: -EACCES for 401/403 (credentials refused), -EPERM for the rest (400 and others). */
 int enroll_status_to_errno(long status);
-
-/* Retry-After as a delay: delta-seconds, or an HTTP-date (IMF-fixdate, RFC 850, asctime) relative to
- * `now` (CLOCK_REALTIME usec); a date in the past is 0. -EINVAL if it is neither. */
-int retry_after_parse(const char *value, usec_t now, usec_t *ret_delay);
-int http_date_parse(const char *s, usec_t *ret);
-/* An RFC 3339 timestamp ("2025-01-02T03:04:05.678Z", "...+02:00") as CLOCK_REALTIME usec. */
-int rfc3339_parse(const char *s, usec_t *ret);

@@ -5,8 +5,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "event-decode.h"
-#include "macro.h"
+#include "core/event-decode.h"
+#include "util/macro.h"
 
 static const size_t payload_size[_LG_EVENT_TYPE_MAX] = {
         [LG_EVENT_EXEC] = sizeof(struct lg_exec),     [LG_EVENT_EXIT] = sizeof(struct lg_exit),

@@ -8,8 +8,8 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "event-json.h"
-#include "macro.h"
+#include "core/event-json.h"
+#include "util/macro.h"
 
 enum {
         CATEGORY_SYSTEM = 1,

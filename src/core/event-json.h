@@ -4,8 +4,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "event-decode.h"
-#include "strbuf.h"
+#include "core/event-decode.h"
+#include "util/strbuf.h"
 
 #define EVENT_OCSF_VERSION "1.1.0"
 

@@ -1,13 +1,13 @@
 /* The health verdict. Kept pure so the rules are tested without a running agent; the notes name what an
  * operator would act on (the degraded reason, the renewal error, the expiry) in one line. */
 
-#include "health.h"
+#include "core/health.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "macro.h"
+#include "util/macro.h"
 
 /* Appends "; " and the formatted text when `buf` already holds something. */
 _printf_(3, 4) static void append(char *buf, size_t size, const char *fmt, ...)

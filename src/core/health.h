@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "time-util.h"
+#include "util/time-util.h"
 
 typedef struct HealthInputs {
         bool identity_required; /* events go to the API, or an enrolment token was given */

@@ -1,11 +1,11 @@
 /* The mode resolver. Pure: everything it looks at is passed in. */
 
-#include "mode.h"
+#include "core/mode.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "macro.h"
+#include "util/macro.h"
 
 void mode_resolve(const ModeInputs *in, pid_t parent_pid, Profile *ret)
 {

@@ -1,6 +1,6 @@
 /* The settings table and the value parsers. Pure: no I/O, the environment is passed in. */
 
-#include "settings.h"
+#include "core/settings.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -9,9 +9,9 @@
 #include <stdlib.h>
 
 #include "config.h"
-#include "hash-util.h"
-#include "log.h"
-#include "macro.h"
+#include "util/hash-util.h"
+#include "util/log.h"
+#include "util/macro.h"
 
 #define BOOL_ACCEPTS "1/0, true/false, yes/no, on/off"
 

@@ -5,9 +5,9 @@
  * authenticated with the old certificate (it matches pooled connections by file name, and the new
  * memfds may get the same numbers). */
 
-#include "api-client.h"
-#include "curl-glue.h"
-#include "log.h"
+#include "net/api-client.h"
+#include "net/curl-glue.h"
+#include "util/log.h"
 
 #define RESPONSE_MAX            (1024 * 1024)
 #define DEFAULT_REQUEST_TIMEOUT (30 * USEC_PER_SEC)

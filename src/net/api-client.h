@@ -4,9 +4,9 @@
 #include <stddef.h>
 #include <systemd/sd-event.h>
 
-#include "macro.h"
-#include "time-util.h"
-#include "tls-identity.h"
+#include "net/tls-identity.h"
+#include "util/macro.h"
+#include "util/time-util.h"
 
 typedef struct ApiClient ApiClient;
 

@@ -8,9 +8,9 @@
 #include <sys/epoll.h>
 
 #include "config.h"
-#include "curl-glue.h"
-#include "log.h"
-#include "time-util.h"
+#include "net/curl-glue.h"
+#include "util/log.h"
+#include "util/time-util.h"
 
 #define CONNECT_TIMEOUT_MSEC 10000L
 #define LOW_SPEED_LIMIT      30L /* bytes per second ... */

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <systemd/sd-event.h>
 
-#include "macro.h"
+#include "util/macro.h"
 
 typedef struct CurlGlue CurlGlue;
 

@@ -11,12 +11,13 @@
 #include <inttypes.h>
 #include <sys/random.h>
 
-#include "backoff.h"
-#include "curl-glue.h"
-#include "enroll-proto.h"
-#include "enroll.h"
-#include "log.h"
-#include "secure-mem.h"
+#include "core/backoff.h"
+#include "core/enroll-proto.h"
+#include "core/http-time.h"
+#include "net/curl-glue.h"
+#include "net/enroll.h"
+#include "util/log.h"
+#include "util/secure-mem.h"
 
 #define RESPONSE_MAX            (1024 * 1024)
 #define DEFAULT_GIVE_UP         (300 * USEC_PER_SEC)

@@ -3,9 +3,9 @@
 
 #include <systemd/sd-event.h>
 
-#include "macro.h"
-#include "time-util.h"
-#include "tls-identity.h"
+#include "net/tls-identity.h"
+#include "util/macro.h"
+#include "util/time-util.h"
 
 typedef struct EnrollParams {
         const char *api_url; /* https://host[:port][/prefix], no trailing /agent/enroll */

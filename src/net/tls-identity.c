@@ -14,9 +14,9 @@
 #include <stdio.h>
 #include <sys/mman.h>
 
-#include "log.h"
-#include "secure-mem.h"
-#include "tls-identity.h"
+#include "net/tls-identity.h"
+#include "util/log.h"
+#include "util/secure-mem.h"
 
 typedef struct SealedFile {
         int fd;

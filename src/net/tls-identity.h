@@ -3,8 +3,8 @@
 
 #include <curl/curl.h>
 
-#include "macro.h"
-#include "time-util.h"
+#include "util/macro.h"
+#include "util/time-util.h"
 
 typedef struct TlsIdentity TlsIdentity;
 

@@ -7,8 +7,8 @@
 #include <sys/stat.h>
 #include <sys/vfs.h>
 
-#include "container-id.h"
-#include "macro.h"
+#include "sensors/container-id.h"
+#include "util/macro.h"
 
 #define CACHE_SLOTS     512 /* power of two */
 #define FILEID_KERNFS   0xfe

@@ -3,7 +3,7 @@
  * preflight_evaluate() turns those facts into checks, each with the fix an operator can apply. The checks
  * are ordered from the most fundamental to the least, so the first failed one is the degraded reason. */
 
-#include "preflight.h"
+#include "sensors/preflight.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,8 +18,8 @@
 
 #include <json-c/json.h>
 
-#include "caps.h"
-#include "macro.h"
+#include "sensors/caps.h"
+#include "util/macro.h"
 
 /* ---- parsing ---------------------------------------------------------------------------------------- */
 

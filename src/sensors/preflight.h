@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "caps-preflight.h"
+#include "core/caps-preflight.h"
 
 #define PREFLIGHT_MIN_KERNEL_MAJOR 5 /* the BPF ring buffer arrived in 5.8 */
 #define PREFLIGHT_MIN_KERNEL_MINOR 8

@@ -7,7 +7,7 @@
  * skips one number, so the gap is visible in the stream and the overrun counter equals the number of gaps.
  */
 
-#include "proc-connector.h"
+#include "sensors/proc-connector.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,10 +22,10 @@
 #include <sys/socket.h>
 #include <sys/statfs.h>
 
-#include "container-id.h"
-#include "io-util.h"
-#include "log.h"
-#include "time-util.h"
+#include "sensors/container-id.h"
+#include "util/io-util.h"
+#include "util/log.h"
+#include "util/time-util.h"
 
 #define PROC_CONNECTOR_RCVBUF (8 * 1024 * 1024)
 #define PROC_CONNECTOR_BATCH  1024 /* messages per wake-up, so a storm does not starve the loop */

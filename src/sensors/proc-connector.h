@@ -8,8 +8,8 @@
 
 #include <systemd/sd-event.h>
 
-#include "macro.h"
-#include "sensors.h"
+#include "sensors/sensors.h"
+#include "util/macro.h"
 
 typedef struct ProcConnectorStats {
         uint64_t events;   /* handed to the handler */

@@ -7,8 +7,8 @@
 #include <sys/types.h>
 #include <systemd/sd-event.h>
 
-#include "container-id.h"
-#include "sensors.h"
+#include "sensors/container-id.h"
+#include "sensors/sensors.h"
 
 struct linuxguard_bpf;
 struct ring_buffer;

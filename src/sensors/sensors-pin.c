@@ -16,11 +16,11 @@
 #include <bpf/libbpf.h>
 
 #include "config.h"
-#include "hash-util.h"
 #include "linuxguard.skel.h"
-#include "log.h"
-#include "sensors-internal.h"
-#include "sensors.h"
+#include "sensors/sensors-internal.h"
+#include "sensors/sensors.h"
+#include "util/hash-util.h"
+#include "util/log.h"
 
 #define PIN_MARKER      "version"
 #define PIN_MAPS        "maps"

@@ -15,11 +15,11 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "container-id.h"
 #include "linuxguard.skel.h"
-#include "log.h"
-#include "sensors-internal.h"
-#include "sensors.h"
+#include "sensors/container-id.h"
+#include "sensors/sensors-internal.h"
+#include "sensors/sensors.h"
+#include "util/log.h"
 
 const char *const SENSORS_DEFAULT_FILE_PREFIXES[] = {
         "/etc/",

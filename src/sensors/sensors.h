@@ -8,10 +8,10 @@
 
 #include <systemd/sd-event.h>
 
-#include "event-decode.h"
-#include "hash-util.h"
-#include "macro.h"
-#include "time-util.h"
+#include "core/event-decode.h"
+#include "util/hash-util.h"
+#include "util/macro.h"
+#include "util/time-util.h"
 
 #define SENSORS_DEFAULT_RING_SIZE     (4U * 1024U * 1024U)
 #define SENSORS_DEFAULT_POLL_INTERVAL (100 * USEC_PER_MSEC)

@@ -1,10 +1,10 @@
-#include "hash-util.h"
+#include "util/hash-util.h"
 
 #include <errno.h>
 #include <gnutls/crypto.h>
 #include <string.h>
 
-#include "macro.h"
+#include "util/macro.h"
 
 static void hex_encode(const unsigned char *in, size_t n, char *out)
 {

@@ -1,4 +1,4 @@
-#include "io-util.h"
+#include "util/io-util.h"
 
 #include <errno.h>
 #include <unistd.h>

@@ -4,7 +4,7 @@
  * structured fields when systemd connected our stderr to it. Every message passes through the secret
  * redactor first, so a token that slips into a format string is still never written out. */
 
-#include "log.h"
+#include "util/log.h"
 
 #include <json-c/json.h>
 #include <stdint.h>

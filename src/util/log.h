@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <syslog.h>
 
-#include "macro.h"
+#include "util/macro.h"
 
 typedef enum LogFormat {
         LOG_FORMAT_TEXT,

@@ -2,7 +2,7 @@
 
 #include <stdint.h>
 
-#include "strbuf.h"
+#include "util/strbuf.h"
 
 int strbuf_grow(StrBuf *b, size_t extra)
 {

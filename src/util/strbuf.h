@@ -4,7 +4,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "macro.h"
+#include "util/macro.h"
 
 /* Zero-initialise ({}) to get an empty buffer. A failed allocation makes the buffer sticky-failed: later
  * appends do nothing and strbuf_error() reports -ENOMEM, so encoders check once at the end. */

@@ -8,7 +8,7 @@
 #include <time.h>
 
 #include "backend-pki.h"
-#include "hash-util.h"
+#include "util/hash-util.h"
 
 typedef struct Backend {
         const char *state_dir;

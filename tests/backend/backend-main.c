@@ -12,8 +12,8 @@
 #include "backend-pki.h"
 #include "backend-server.h"
 #include "backend-state.h"
-#include "log.h"
 #include "totp.h"
+#include "util/log.h"
 
 #define CERT_VALIDITY_DEFAULT 86400
 

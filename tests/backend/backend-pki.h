@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "macro.h"
+#include "util/macro.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC_VOID(gnutls_x509_crt_t, gnutls_x509_crt_deinit);
 DEFINE_TRIVIAL_CLEANUP_FUNC_VOID(gnutls_x509_crq_t, gnutls_x509_crq_deinit);

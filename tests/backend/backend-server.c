@@ -22,7 +22,7 @@
 #include "backend-api.h"
 #include "backend-faults.h"
 #include "backend-state.h"
-#include "log.h"
+#include "util/log.h"
 
 typedef struct Server {
         ServerConfig cfg;

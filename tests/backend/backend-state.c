@@ -13,7 +13,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
-#include "hash-util.h"
+#include "util/hash-util.h"
 
 static const char *const state_subdirs[] = {
         "tenants", "identities", "idempotency", "events", "heartbeats",

@@ -3,7 +3,7 @@
 
 #include <json-c/json.h>
 
-#include "macro.h"
+#include "util/macro.h"
 #include <stdbool.h>
 #include <stddef.h>
 

@@ -2,8 +2,8 @@
  * window of the backend (current and previous step only). */
 
 #include "check-tap.h"
-#include "macro.h"
 #include "totp.h"
+#include "util/macro.h"
 
 /* RFC 6238 appendix A: the SHA-256 seed is this 32-byte ASCII string. */
 static const char seed[] = "12345678901234567890123456789012";

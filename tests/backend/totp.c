@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "macro.h"
+#include "util/macro.h"
 
 static int hotp(const void *key, size_t key_size, uint64_t counter, char ret[static TOTP_STRLEN])
 {

@@ -5,8 +5,8 @@
 #include <inttypes.h>
 #include <stdio.h>
 
-#include "caps.h"
-#include "macro.h"
+#include "sensors/caps.h"
+#include "util/macro.h"
 
 int main(void)
 {

@@ -7,8 +7,8 @@
 #include <sys/socket.h>
 #include <systemd/sd-bus.h>
 
-#include "control.h"
-#include "macro.h"
+#include "daemon/control.h"
+#include "util/macro.h"
 
 int main(int argc, char **argv)
 {

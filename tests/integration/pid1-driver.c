@@ -15,10 +15,10 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include "environ-util.h"
-#include "macro.h"
-#include "mode.h"
-#include "pid1-shim.h"
+#include "core/mode.h"
+#include "daemon/pid1-shim.h"
+#include "util/environ-util.h"
+#include "util/macro.h"
 
 static const char *state_dir;
 

@@ -9,11 +9,11 @@
 #include <json-c/json.h>
 #include <stdio.h>
 
-#include "api-client.h"
-#include "log.h"
-#include "macro.h"
-#include "shipper.h"
-#include "tls-identity.h"
+#include "net/api-client.h"
+#include "net/tls-identity.h"
+#include "ship/shipper.h"
+#include "util/log.h"
+#include "util/macro.h"
 
 typedef struct Driver {
         sd_event *event;

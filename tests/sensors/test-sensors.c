@@ -21,9 +21,9 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
-#include "event-json.h"
-#include "log.h"
-#include "sensors.h"
+#include "core/event-json.h"
+#include "sensors/sensors.h"
+#include "util/log.h"
 
 #define WAIT_USEC   (10 * USEC_PER_SEC)
 #define STORM_OPENS 2000

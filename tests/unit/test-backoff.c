@@ -2,9 +2,9 @@
 
 #include <errno.h>
 
-#include "backoff.h"
 #include "check-tap.h"
-#include "macro.h"
+#include "core/backoff.h"
+#include "util/macro.h"
 
 #define S USEC_PER_SEC
 

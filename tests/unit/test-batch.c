@@ -3,8 +3,8 @@
 
 #include <zlib.h>
 
-#include "batch.h"
 #include "check-tap.h"
+#include "ship/batch.h"
 
 static void batch_add(EventBatch *b, uint64_t seq, const char *s)
 {

@@ -1,8 +1,8 @@
 /* caps_preflight(): one row per diagnosis, each with its exact message. */
 
-#include "caps-preflight.h"
 #include "check-tap.h"
-#include "macro.h"
+#include "core/caps-preflight.h"
+#include "util/macro.h"
 
 #define EBPF_CAPS (CAP_MASK(CAP_BPF) | CAP_MASK(CAP_PERFMON) | CAP_MASK(CAP_DAC_READ_SEARCH))
 #define ALL_CAPS  ((CAP_MASK(41) - 1))

@@ -3,8 +3,9 @@
 #include <json-c/json.h>
 
 #include "check-tap.h"
-#include "enroll-proto.h"
-#include "macro.h"
+#include "core/enroll-proto.h"
+#include "core/http-time.h"
+#include "util/macro.h"
 
 static const EnrollRequest good = {
         .tenant_id = "tenant-1",

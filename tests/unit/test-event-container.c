@@ -1,8 +1,8 @@
 /* container_id_from_cgroup_path(): the id from each runtime's cgroup naming, nothing from anything else. */
 
 #include "check-tap.h"
-#include "container-id.h"
-#include "macro.h"
+#include "sensors/container-id.h"
+#include "util/macro.h"
 
 #define ID  "3f2a9c0b7d1e4f5a6b8c9d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c"
 #define ID2 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"

@@ -5,8 +5,8 @@
 #include <sys/mman.h>
 
 #include "check-tap.h"
-#include "event-decode.h"
-#include "macro.h"
+#include "core/event-decode.h"
+#include "util/macro.h"
 
 typedef struct Record {
         uint8_t bytes[LG_RECORD_MAX + 64];

@@ -4,8 +4,8 @@
 #include <stdint.h>
 
 #include "check-tap.h"
-#include "event-json.h"
-#include "macro.h"
+#include "core/event-json.h"
+#include "util/macro.h"
 
 /* boot time 5 s + offset = 2023-11-14T22:13:20.123Z */
 static const EventContext ctx = {

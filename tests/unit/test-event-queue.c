@@ -4,7 +4,7 @@
 #include <stdio.h>
 
 #include "check-tap.h"
-#include "event-queue.h"
+#include "ship/event-queue.h"
 
 static void push_n(EventQueue *q, uint64_t from, uint64_t to)
 {

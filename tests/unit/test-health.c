@@ -1,8 +1,8 @@
 /* The health verdict: enrolment, expiry, and the notes that keep an agent healthy. */
 
 #include "check-tap.h"
-#include "health.h"
-#include "macro.h"
+#include "core/health.h"
+#include "util/macro.h"
 
 #define T0 ((usec_t)1700000000 * USEC_PER_SEC)
 

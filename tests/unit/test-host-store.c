@@ -8,7 +8,7 @@
 #include <sys/wait.h>
 
 #include "check-tap.h"
-#include "host-store.h"
+#include "identity/host-store.h"
 #include "test-pki.h"
 
 #define WORKLOAD_ID "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0"

@@ -3,8 +3,8 @@
 #include <errno.h>
 
 #include "check-tap.h"
-#include "identity.h"
-#include "macro.h"
+#include "core/workload-identity.h"
+#include "util/macro.h"
 
 static const struct {
         IdentityInputs in;

@@ -3,7 +3,7 @@
 #include <stdio.h>
 
 #include "check-tap.h"
-#include "log.h"
+#include "util/log.h"
 
 START_TEST(test_redact_table)
 {

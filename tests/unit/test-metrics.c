@@ -4,7 +4,7 @@
 #include <stdio.h>
 
 #include "check-tap.h"
-#include "metrics.h"
+#include "daemon/metrics.h"
 
 static AgentStatus status(void)
 {

@@ -1,7 +1,7 @@
 /* The mode resolver: every combination of the four ephemeral triggers, and the profile each yields. */
 
 #include "check-tap.h"
-#include "mode.h"
+#include "core/mode.h"
 
 START_TEST(test_all_trigger_combinations)
 {

@@ -11,10 +11,10 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
-#include "api-client.h"
 #include "check-tap.h"
-#include "curl-glue.h"
-#include "enroll.h"
+#include "net/api-client.h"
+#include "net/curl-glue.h"
+#include "net/enroll.h"
 #include "test-pki.h"
 
 #define WORKLOAD_ID  "5f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0"

@@ -5,7 +5,7 @@
 #include <sys/un.h>
 
 #include "check-tap.h"
-#include "notify.h"
+#include "daemon/notify.h"
 
 static int sock = -1;
 static char path[108];

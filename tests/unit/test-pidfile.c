@@ -7,7 +7,7 @@
 #include <sys/wait.h>
 
 #include "check-tap.h"
-#include "pidfile.h"
+#include "daemon/pidfile.h"
 
 #define RACERS 20
 

@@ -4,8 +4,8 @@
 #include <json-c/json.h>
 
 #include "check-tap.h"
-#include "macro.h"
-#include "preflight.h"
+#include "sensors/preflight.h"
+#include "util/macro.h"
 
 #define ALL_CAPS                                                                     \
         (CAP_MASK(CAP_BPF) | CAP_MASK(CAP_PERFMON) | CAP_MASK(CAP_DAC_READ_SEARCH) | \

@@ -4,7 +4,7 @@
 #include <stdint.h>
 
 #include "check-tap.h"
-#include "proc-connector.h"
+#include "sensors/proc-connector.h"
 
 START_TEST(test_status_parse)
 {

@@ -3,12 +3,12 @@
 #include <errno.h>
 #include <netinet/in.h>
 
-#include "agent-config.h"
 #include "check-tap.h"
-#include "cli.h"
-#include "config-file.h"
 #include "config.h"
-#include "macro.h"
+#include "core/agent-config.h"
+#include "core/cli.h"
+#include "core/config-file.h"
+#include "util/macro.h"
 
 START_TEST(test_parse_boolean)
 {

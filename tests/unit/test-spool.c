@@ -10,7 +10,7 @@
 #include <sys/wait.h>
 
 #include "check-tap.h"
-#include "spool.h"
+#include "ship/spool.h"
 
 static char dir[] = "/tmp/test-spool-XXXXXX";
 static char spool_dir[sizeof(dir) + 16];

@@ -11,8 +11,8 @@
 #include <sys/wait.h>
 
 #include "check-tap.h"
+#include "identity/tls-cache.h"
 #include "test-pki.h"
-#include "tls-cache.h"
 
 #define WORKLOAD_ID "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0"
 #define TOKEN       "TOTP-0123456789"

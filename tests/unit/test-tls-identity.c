@@ -6,8 +6,8 @@
 #include <stdint.h>
 
 #include "check-tap.h"
+#include "net/tls-identity.h"
 #include "test-pki.h"
-#include "tls-identity.h"
 
 #define WORKLOAD_ID "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0"
 

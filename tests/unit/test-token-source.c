@@ -5,8 +5,8 @@
 #include <sys/stat.h>
 
 #include "check-tap.h"
-#include "macro.h"
-#include "token-source.h"
+#include "identity/token-source.h"
+#include "util/macro.h"
 
 #define SECRET "TOTP-s3cr3t-0123456789"
 

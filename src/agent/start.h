@@ -1,4 +1,0 @@
-#pragma once
-/* `linuxguard start`. */
-
-int run_start(int argc, char **argv);

@@ -1,0 +1,113 @@
+#pragma once
+/* The agent's event loop: one Manager owns sd-event and every source the agent runs on. */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+#include "core/agent-config.h"
+#include "core/event-json.h"
+#include "ship/output.h"
+#include "util/macro.h"
+#include "util/strbuf.h"
+#include "util/time-util.h"
+
+struct SensorsStats;
+struct json_object;
+
+typedef struct Manager {
+        sd_event *event;
+        sd_event_source *sigterm_source;
+        sd_event_source *sigint_source;
+        sd_event_source *sighup_source;
+        sd_event_source *heartbeat_source;
+        sd_event_source *final_flush_source; /* the shutdown's deadline for the last delivery */
+        int exit_status;                     /* set by the first SIGTERM/SIGINT */
+
+        AgentConfig *config; /* borrowed, outlives the manager */
+        Output *output;
+
+        /* The eBPF sensors and the batch of encoded events waiting for the output. */
+        struct Sensors *sensors;
+        struct ProcConnector *proc_connector; /* degraded mode: exec, exit and uid changes */
+        StrBuf event_batch;
+        EventContext event_context;
+        char stream_id[33]; /* metadata.correlation_uid: one per load of the programs */
+        uint64_t encode_errors;
+        char degraded_reason[512]; /* empty while the sensors run */
+
+        /* Enrolment, then the in-memory identity and the mTLS API client built on it. */
+        struct Enroll *enroll;
+        struct TlsIdentity *identity;
+        struct ApiClient *api;
+        struct Shipper *shipper; /* --output api: batches to POST /agent/events */
+        char agent_id[128];
+        bool api_heartbeat_in_flight;
+        bool tls_cache; /* --tls-cache: reuse and seed /run/linuxguard/tls */
+        char tls_cache_tag[65];
+        char hostname[256];
+        usec_t start_usec;
+        usec_t heartbeat_interval_usec;
+        uint64_t heartbeat_sequence;
+
+        /* control.c, metrics.c, manager-renew.c: the control API, --metrics-listen, certificate renewal. */
+        struct Control *control;
+        struct Metrics *metrics;
+        struct Renewal *renewal;
+} Manager;
+
+int manager_new(Manager **ret, AgentConfig *config);
+Manager *manager_free(Manager *m);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Manager *, manager_free);
+
+int manager_start(Manager *m);
+
+/* manager-reload.c: SIGHUP / systemctl reload: re-reads the config file, applies what can change live and
+ * names what needs a restart. */
+int manager_reload(Manager *m);
+/* The one-line STATUS= for systemd, kept current from the heartbeat (host mode only). */
+void manager_update_status(Manager *m);
+
+/* manager-sensors.c: loads the sensors; when eBPF cannot run, records why and carries on degraded. */
+int manager_start_sensors(Manager *m);
+void manager_stop_sensors(Manager *m);
+/* Counters of whichever source runs: the eBPF sensors, or the process connector (its socket overruns
+ * count as ring_drops). All zero when neither does. */
+void manager_read_event_stats(Manager *m, struct SensorsStats *ret);
+
+/* manager-enroll.c: the ephemeral identity: reuses the TLS cache when its tag matches, else enrols with the
+ * token (a missing tenant is refused before any request, with the spec's text) and seeds the cache; then
+ * heartbeats over mTLS. Returns 0, an exit status (> 0) when refused, or -errno. */
+int manager_start_ephemeral_identity(Manager *m);
+/* Host mode: the enrolment stored by 'linuxguard enroll'; without one, says how to enrol and carries on. */
+int manager_start_host_identity(Manager *m);
+void manager_send_api_heartbeat(Manager *m);
+void manager_stop_enrolment(Manager *m);
+
+/* manager-ship.c: event delivery to the API (shipper.h). Stop it after the enrolment (the API client). */
+int manager_start_shipper(Manager *m);
+void manager_stop_shipper(Manager *m);
+/* Shutdown, memory-only delivery: gives the queued events up to
+ * MANAGER_FINAL_FLUSH_USEC to reach the backend, then exits the loop with m->exit_status. Returns 0 when
+ * there is nothing to wait for (the caller exits at once), 1 when the loop exits later. */
+#define MANAGER_FINAL_FLUSH_USEC (2 * USEC_PER_SEC)
+int manager_final_flush(Manager *m);
+/* Adds "delivery" (shipper_counters_to_json()) to a heartbeat object, with the ring drops from `stats`. */
+int manager_add_delivery_counters(Manager *m, const struct SensorsStats *stats, struct json_object *o);
+/* manager-renew.c: certificate renewal. At two thirds of the certificate's lifetime a new key and CSR go to
+ * POST /agent/renew over mTLS, and the answer replaces the identity in memory without stopping delivery.
+ * Failures retry with backoff; at expiry the agent enrols again when it still has a token. */
+typedef struct RenewalState {
+        uint64_t renewals;      /* certificates swapped in since start (renewed or re-enrolled) */
+        unsigned failures;      /* consecutive failed attempts */
+        const char *last_error; /* of the last failure, NULL if none; valid until the loop runs again */
+        bool reenrolling;       /* the certificate expired and a new enrolment is running */
+} RenewalState;
+
+/* Arms renewal for the identity in use (m->identity); call again after any change of identity. */
+int manager_start_renewal(Manager *m);
+void manager_stop_renewal(Manager *m);
+void manager_get_renewal_state(const Manager *m, RenewalState *ret);
+
+/* Runs until a signal ends it; returns the exit status (143 for SIGTERM, 130 for SIGINT). */
+int manager_run(Manager *m);
