@@ -6,14 +6,16 @@
 
 #include "core/backoff.h"
 
+#include "util/random-util.h"
+
 uint64_t backoff_splitmix64(void *state)
 {
-        uint64_t *s = state, z;
+        return splitmix64(state);
+}
 
-        z = (*s += UINT64_C(0x9e3779b97f4a7c15));
-        z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-        z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-        return z ^ (z >> 31);
+uint64_t backoff_random(void *userdata)
+{
+        return random_u64();
 }
 
 void backoff_start(Backoff *b, usec_t now)

@@ -42,3 +42,5 @@ usec_t backoff_remaining(const Backoff *b, usec_t now);
 
 /* A deterministic generator for tests and reproducible runs: `state` is a uint64_t seed. */
 uint64_t backoff_splitmix64(void *state);
+/* The generator for production: random_u64(), `userdata` unused. */
+uint64_t backoff_random(void *userdata);

@@ -13,16 +13,10 @@
 
 #include "core/enroll-proto.h"
 #include "core/http-time.h"
+#include "util/json-util.h"
 #include "util/macro.h"
 
 #define ERROR_TEXT_MAX 1024
-
-static void json_object_putp(json_object **o)
-{
-        if (*o)
-                json_object_put(*o);
-}
-#define _cleanup_json_ _cleanup_(json_object_putp)
 
 int enroll_request_validate(const EnrollRequest *req, const char **ret_error)
 {

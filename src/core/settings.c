@@ -395,13 +395,6 @@ int parse_output(const char *s, char **ret_path)
         return *ret_path ? 0 : -ENOMEM;
 }
 
-void strv_free(char **l)
-{
-        for (char **i = l; i && *i; i++)
-                free(*i);
-        free(l);
-}
-
 int setting_list_split(const char *value, char ***ret, size_t *ret_n)
 {
         char **l = calloc(strlen(value) / 2 + 2, sizeof(char *));
@@ -580,16 +573,6 @@ int settings_fill_defaults(Settings *s, const Settings *defaults)
                 }
         }
         return 0;
-}
-
-const char *strv_env_get(const char *const *envp, const char *name)
-{
-        for (const char *const *e = envp; e && *e; e++) {
-                const char *v = startswith(*e, name);
-                if (v && *v == '=')
-                        return v + 1;
-        }
-        return NULL;
 }
 
 static bool is_blank(const char *s)

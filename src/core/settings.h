@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "util/strv.h"
+
 typedef enum SettingId {
         SETTING_CONFIG,
         SETTING_EPHEMERAL,
@@ -107,7 +109,6 @@ int setting_parse(SettingId id, const char *value, SettingSource source, Setting
 int parse_boolean(const char *s);
 /* Splits a SETTING_LIST value ("a,b,c"; "" is the empty list) into a NULL-terminated array. */
 int setting_list_split(const char *value, char ***ret, size_t *ret_n);
-void strv_free(char **l);
 
 /* The file sensor's default watched prefixes, as a SETTING_LIST value. */
 #define DEFAULT_FILE_PREFIXES "/etc/,/root/.ssh/,/var/run/secrets/,/run/secrets/"
@@ -145,4 +146,3 @@ static inline bool settings_is_set(const Settings *s, SettingId id)
 /* Reads every environment binding from `envp` ("KEY=value" strings) into `ret` (source ENV).
  * On a bad value writes "VARIABLE: what is wrong" to `error` and returns -EINVAL. */
 int settings_from_env(const char *const *envp, Settings *ret, char *error, size_t error_size);
-const char *strv_env_get(const char *const *envp, const char *name);

@@ -17,7 +17,6 @@
 #include <json-c/json.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <sys/random.h>
 
 #include "config.h"
 #include "core/backoff.h"
@@ -28,9 +27,8 @@
 #include "net/api-client.h"
 #include "net/enroll.h"
 #include "ship/shipper.h"
+#include "util/json-util.h"
 #include "util/log.h"
-
-DEFINE_TRIVIAL_CLEANUP_FUNC_VOID(json_object *, json_object_put);
 
 #define RENEW_SWAP_RETRY_USEC (20 * USEC_PER_MSEC)
 #define RENEW_BACKOFF_INITIAL (1 * USEC_PER_SEC)
@@ -55,16 +53,6 @@ typedef struct Renewal {
         uint64_t renewals;
         char last_error[256];
 } Renewal;
-
-static uint64_t renewal_random(void *userdata)
-{
-        uint64_t v;
-
-        if (getrandom(&v, sizeof(v), GRND_NONBLOCK) == (ssize_t)sizeof(v))
-                return v;
-        v = now(CLOCK_MONOTONIC) ^ ((uint64_t)getpid() << 32);
-        return backoff_splitmix64(&v);
-}
 
 static Renewal *renewal_free(Renewal *r)
 {
@@ -369,7 +357,7 @@ static int renewal_reenrol(Renewal *r)
 static int renewal_request(Renewal *r)
 {
         Manager *m = r->manager;
-        _cleanup_(json_object_putp) json_object *o = NULL;
+        _cleanup_json_ json_object *o = NULL;
         ApiRequest req = {.path = "/agent/renew", .timeout_usec = RENEW_REQUEST_TIMEOUT};
         const char *body;
         int k;
@@ -427,7 +415,7 @@ int manager_start_renewal(Manager *m)
                         .multiplier = 2,
                         .give_up = USEC_INFINITY,
                         .jitter = BACKOFF_JITTER_FULL,
-                        .random = renewal_random,
+                        .random = backoff_random,
                 };
                 m->renewal = r;
         }

@@ -26,16 +26,11 @@
 #include "core/http-time.h"
 #include "util/hash-util.h"
 #include "util/io-util.h"
+#include "util/json-util.h"
 #include "util/log.h"
 #include "util/macro.h"
 
 #define MAX_FILE_SIZE (256 * 1024)
-
-static void json_object_putp(json_object **o)
-{
-        if (*o)
-                json_object_put(*o);
-}
 
 void host_enrolment_done(HostEnrolment *e)
 {
@@ -103,7 +98,7 @@ static int write_file_atomic(int dir_fd, const char *name, const char *data, mod
 
 static int enrolment_to_json(const HostEnrolment *e, usec_t expires_at, const char *cert_sha256, char **ret)
 {
-        _cleanup_(json_object_putp) json_object *o = json_object_new_object();
+        _cleanup_json_ json_object *o = json_object_new_object();
         char when[64];
         const char *s;
 
@@ -205,7 +200,7 @@ static int json_dup_string(json_object *o, const char *key, char **ret)
 
 static int enrolment_from_json(const char *text, HostEnrolment *ret, char **ret_cert_sha256)
 {
-        _cleanup_(json_object_putp) json_object *o = json_tokener_parse(text);
+        _cleanup_json_ json_object *o = json_tokener_parse(text);
         _cleanup_(host_enrolment_done) HostEnrolment e = {};
         _cleanup_free_ char *expires = NULL, *sha = NULL;
         int r;

@@ -9,7 +9,6 @@
  *                +- timer <-+ transient: backoff_next() or -ETIMEDOUT -> done() */
 
 #include <inttypes.h>
-#include <sys/random.h>
 
 #include "core/backoff.h"
 #include "core/enroll-proto.h"
@@ -50,17 +49,6 @@ struct Enroll {
         enroll_done_t done;
         void *userdata;
 };
-
-static uint64_t enroll_random(void *userdata)
-{
-        uint64_t v;
-
-        if (getrandom(&v, sizeof(v), GRND_NONBLOCK) == (ssize_t)sizeof(v))
-                return v;
-        /* No entropy yet (early boot): jitter only needs to differ between hosts. */
-        v = now(CLOCK_MONOTONIC) ^ ((uint64_t)getpid() << 32);
-        return backoff_splitmix64(&v);
-}
 
 static EnrollRequest enroll_request_from_params(const EnrollParams *p, const char *csr)
 {
@@ -422,7 +410,7 @@ int enroll_start(Enroll **ret, sd_event *event, const EnrollParams *p, enroll_do
                 .multiplier = 2.0,
                 .give_up = p->give_up_usec ?: DEFAULT_GIVE_UP,
                 .jitter = BACKOFF_JITTER_DECORRELATED,
-                .random = enroll_random,
+                .random = backoff_random,
         };
         if (e->backoff.max < e->backoff.initial)
                 e->backoff.max = e->backoff.initial;

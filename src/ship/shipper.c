@@ -16,7 +16,6 @@
 
 #include <inttypes.h>
 #include <json-c/json.h>
-#include <sys/random.h>
 
 #include "core/backoff.h"
 #include "core/enroll-proto.h"
@@ -94,16 +93,6 @@ void shipper_config_init(ShipperConfig *cfg)
         };
 }
 
-static uint64_t shipper_random(void *userdata)
-{
-        uint64_t v;
-
-        if (getrandom(&v, sizeof(v), GRND_NONBLOCK) == (ssize_t)sizeof(v))
-                return v;
-        v = now(CLOCK_MONOTONIC) ^ ((uint64_t)getpid() << 32);
-        return backoff_splitmix64(&v);
-}
-
 static void shipper_try_send(Shipper *s);
 
 static int on_send_timer(sd_event_source *source, uint64_t usec, void *userdata)
@@ -152,7 +141,7 @@ int shipper_new(Shipper **ret, sd_event *e, const ShipperConfig *cfg)
                 .multiplier = 2.0,
                 .give_up = USEC_INFINITY,
                 .jitter = BACKOFF_JITTER_FULL,
-                .random = shipper_random,
+                .random = backoff_random,
         };
         backoff_start(&s->backoff, now(CLOCK_MONOTONIC));
 
