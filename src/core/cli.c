@@ -135,115 +135,11 @@ void start_args_done(StartArgs *a)
         settings_done(&a->flags);
 }
 
-int settings_defaults(bool loader_embedded, Settings *ret)
-{
-        static const struct {
-                SettingId id;
-                const char *value;
-        } table[] = {
-                {SETTING_CONFIG, DEFAULT_CONFIG_FILE},
-                {SETTING_EPHEMERAL, "false"},
-                {SETTING_TLS_CACHE, "false"},
-                {SETTING_API_URL, DEFAULT_API_URL},
-                {SETTING_OUTPUT, "stdout"},
-                {SETTING_LOG_LEVEL, "info"},
-                {SETTING_LOG_FORMAT, "text"},
-                {SETTING_HEARTBEAT_INTERVAL, "30"},
-                {SETTING_ENROLL_TIMEOUT, "300"},
-                {SETTING_SENSOR_PROCESS, "true"},
-                {SETTING_SENSOR_FILE, "true"},
-                {SETTING_SENSOR_NETWORK, "true"},
-                {SETTING_SENSOR_KERNEL, "true"},
-                {SETTING_RING_BUFFER_SIZE, "4194304"},
-                {SETTING_FILE_PREFIXES, DEFAULT_FILE_PREFIXES},
-                {SETTING_PID_ALLOW, ""},
-                {SETTING_PID_DENY, ""},
-                {SETTING_CGROUP_ALLOW, ""},
-                {SETTING_CGROUP_DENY, ""},
-                {SETTING_BATCH_MAX_EVENTS, "1000"},
-                {SETTING_BATCH_MAX_BYTES, "1048576"},
-                {SETTING_BATCH_MAX_AGE_MS, "1000"},
-                {SETTING_QUEUE_MAX_BYTES, "16777216"},
-                {SETTING_SPOOL_MAX_BYTES, "268435456"},
-                {SETTING_CONTROL_SOCKET, "/run/linuxguard/control.sock"},
-        };
-        int r;
-
-        *ret = (Settings){};
-        for (size_t i = 0; i < ELEMENTSOF(table); i++) {
-                r = setting_parse(table[i].id, table[i].value, SOURCE_DEFAULT, &ret->v[table[i].id]);
-                if (r < 0)
-                        return r;
-        }
-        return setting_parse(SETTING_LOADER_EMBEDDED, loader_embedded ? "true" : "false", SOURCE_DEFAULT,
-                             &ret->v[SETTING_LOADER_EMBEDDED]);
-}
-
-static const char *default_text(SettingId id)
-{
-        switch (id) {
-        case SETTING_CONFIG:
-                return DEFAULT_CONFIG_FILE;
-        case SETTING_API_URL:
-                return DEFAULT_API_URL " (channel default)";
-        case SETTING_OUTPUT:
-                return "stdout";
-        case SETTING_LOG_LEVEL:
-                return "info";
-        case SETTING_LOG_FORMAT:
-                return "text";
-        case SETTING_HEARTBEAT_INTERVAL:
-                return "30";
-        case SETTING_ENROLL_TIMEOUT:
-                return "300";
-        case SETTING_SENSOR_PROCESS:
-        case SETTING_SENSOR_FILE:
-        case SETTING_SENSOR_NETWORK:
-        case SETTING_SENSOR_KERNEL:
-                return "on";
-        case SETTING_RING_BUFFER_SIZE:
-                return "4194304";
-        case SETTING_FILE_PREFIXES:
-                return "[ \"/etc/\", \"/root/.ssh/\", \"/var/run/secrets/\", \"/run/secrets/\" ]";
-        case SETTING_PID_ALLOW:
-        case SETTING_CGROUP_ALLOW:
-                return "empty (every process)";
-        case SETTING_PID_DENY:
-        case SETTING_CGROUP_DENY:
-                return "empty";
-        case SETTING_BATCH_MAX_EVENTS:
-                return "1000";
-        case SETTING_BATCH_MAX_BYTES:
-                return "1048576";
-        case SETTING_BATCH_MAX_AGE_MS:
-                return "1000";
-        case SETTING_QUEUE_MAX_BYTES:
-                return "16777216";
-        case SETTING_SPOOL_MAX_BYTES:
-                return "268435456";
-        case SETTING_CONTROL_SOCKET:
-                return "/run/linuxguard/control.sock, or @linuxguard/control where that cannot be created";
-        case SETTING_METRICS_LISTEN:
-                return "off";
-        case SETTING_LOADER_EMBEDDED:
-                return BUILT_WITH_LOADER_EMBEDDED ? "on in ephemeral mode, off on hosts" : "off";
-        case SETTING_EPHEMERAL:
-        case SETTING_TLS_CACHE:
-                return "off";
-        case SETTING_CA_FILE:
-                return "system trust store";
-        case SETTING_WORKLOAD_ID:
-                return "derived (see IDENTITY)";
-        default:
-                return "none";
-        }
-}
-
 void cli_print_start_options(FILE *f)
 {
         for (size_t i = 0; i < _SETTING_MAX; i++) {
                 const SettingInfo *info = setting_info(i);
-                char flag[64];
+                char flag[64], def[256];
 
                 if (info->flag)
                         snprintf(flag, sizeof(flag), "--%s%s", info->flag,
@@ -254,7 +150,7 @@ void cli_print_start_options(FILE *f)
                         snprintf(flag, sizeof(flag), "(no flag)");
                 fprintf(f, "  %-26s %s\n", flag, info->help);
                 fprintf(f, "  %-26s   accepts: %s; env: %s; config: %s; default: %s\n", "", info->accepts,
-                        info->env ?: "-", info->key ?: "-", default_text(i));
+                        info->env ?: "-", info->key ?: "-", setting_default_describe(i, def, sizeof(def)));
         }
         fprintf(f, "  %-26s %s\n", "--dry-run", "Resolve and print the mode and every setting, then exit");
         fprintf(f, "  %-26s %s\n", "-h, --help", "Show this help");

@@ -19,7 +19,4 @@ typedef struct StartArgs {
 int start_args_parse(int argc, char **argv, StartArgs *ret, char *error, size_t error_size);
 void start_args_done(StartArgs *a);
 
-/* The defaults layer; `loader_embedded` is the profile's default for the eBPF loader. */
-int settings_defaults(bool loader_embedded, Settings *ret);
-
 void cli_print_start_options(FILE *f);

@@ -3,6 +3,7 @@
 #include "core/settings.h"
 
 #include <arpa/inet.h>
+#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -14,6 +15,12 @@
 #include "util/macro.h"
 
 #define BOOL_ACCEPTS "1/0, true/false, yes/no, on/off"
+
+/* "a", "b", "c", "d" -> "a,b,c,d", the list value of the default file prefixes. Another number of
+ * prefixes fails to compile here: extend the join then. */
+#define JOIN4(a, b, c, d)             a "," b "," c "," d
+#define JOIN_LIST(...)                JOIN4(__VA_ARGS__)
+#define SETTING_DEFAULT_FILE_PREFIXES JOIN_LIST(SETTING_DEFAULT_FILE_PREFIX_LIST)
 
 static int validate_output(const char *v)
 {
@@ -68,14 +75,16 @@ static int validate_token_tag(const char *v)
 }
 
 const SettingInfo setting_table[_SETTING_MAX] = {
-        [SETTING_CONFIG] = {.name = "config",
+        [SETTING_CONFIG] = {.def = DEFAULT_CONFIG_FILE,
+                            .name = "config",
                             .flag = "config",
                             .flag_takes_value = true,
                             .type = SETTING_STRING,
                             .accepts = "an absolute file path",
                             .validate = validate_absolute_path,
                             .help = "Configuration file"},
-        [SETTING_EPHEMERAL] = {.name = "ephemeral",
+        [SETTING_EPHEMERAL] = {.def = "false",
+                               .name = "ephemeral",
                                .flag = "ephemeral",
                                .type = SETTING_BOOL,
                                .accepts = "no value",
@@ -107,7 +116,8 @@ const SettingInfo setting_table[_SETTING_MAX] = {
                  .accepts = "64 hex digits",
                  .validate = validate_token_tag,
                  .help = "Pre-computed hex(sha256(token \":\" workload id)) for --tls-cache"},
-        [SETTING_ENROLL_TIMEOUT] = {.name = "enroll_timeout",
+        [SETTING_ENROLL_TIMEOUT] = {.def = STRINGIFY(SETTING_DEFAULT_ENROLL_TIMEOUT),
+                                    .name = "enroll_timeout",
                                     .flag = "enroll-timeout",
                                     .flag_takes_value = true,
                                     .key = "enroll_timeout",
@@ -124,7 +134,8 @@ const SettingInfo setting_table[_SETTING_MAX] = {
                                .type = SETTING_STRING,
                                .accepts = "a tenant identifier",
                                .help = "Tenant to enrol into"},
-        [SETTING_WORKLOAD_ID] = {.name = "workload_id",
+        [SETTING_WORKLOAD_ID] = {.def_doc = "derived (see IDENTITY)",
+                                 .name = "workload_id",
                                  .flag = "workload-id",
                                  .flag_takes_value = true,
                                  .key = "workload_id",
@@ -144,21 +155,25 @@ const SettingInfo setting_table[_SETTING_MAX] = {
                              .type = SETTING_STRING,
                              .accepts = "a pod UID",
                              .help = "Pod UID (Downward API), environment only"},
-        [SETTING_TLS_CACHE] = {.name = "tls_cache",
+        [SETTING_TLS_CACHE] = {.def = "false",
+                               .name = "tls_cache",
                                .flag = "tls-cache",
                                .key = "tls_cache",
                                .type = SETTING_BOOL,
                                .accepts = BOOL_ACCEPTS,
                                .help = "Cache the mTLS chain on the /run/linuxguard tmpfs across restarts"},
         [SETTING_LOADER_EMBEDDED] =
-                {.name = "loader_embedded",
+                {.def_doc = BUILT_WITH_LOADER_EMBEDDED ? "on in ephemeral mode, off on hosts" : "off",
+                 .name = "loader_embedded",
                  .flag = "loader-embedded",
                  .env = "LINUXGUARD_LOADER_EMBEDDED",
                  .key = "loader_embedded",
                  .type = SETTING_BOOL,
                  .accepts = BOOL_ACCEPTS,
                  .help = "Load eBPF programs in-process instead of using the pinned set"},
-        [SETTING_API_URL] = {.name = "api_url",
+        [SETTING_API_URL] = {.def = DEFAULT_API_URL,
+                             .def_doc = DEFAULT_API_URL " (channel default)",
+                             .name = "api_url",
                              .flag = "api-url",
                              .flag_takes_value = true,
                              .env = "LINUXGUARD_API_URL",
@@ -167,7 +182,8 @@ const SettingInfo setting_table[_SETTING_MAX] = {
                              .accepts = "an https:// URL",
                              .validate = validate_https_url,
                              .help = "LinuxGuard API base URL"},
-        [SETTING_CA_FILE] = {.name = "ca_file",
+        [SETTING_CA_FILE] = {.def_doc = "system trust store",
+                             .name = "ca_file",
                              .flag = "ca-file",
                              .flag_takes_value = true,
                              .env = "LINUXGUARD_CA_FILE",
@@ -176,7 +192,8 @@ const SettingInfo setting_table[_SETTING_MAX] = {
                              .accepts = "an absolute file path",
                              .validate = validate_absolute_path,
                              .help = "PEM CA bundle trusted for the API (default: the system store)"},
-        [SETTING_OUTPUT] = {.name = "output",
+        [SETTING_OUTPUT] = {.def = "stdout",
+                            .name = "output",
                             .flag = "output",
                             .flag_takes_value = true,
                             .env = "LINUXGUARD_OUTPUT",
@@ -185,7 +202,8 @@ const SettingInfo setting_table[_SETTING_MAX] = {
                             .accepts = "stdout, file:/ABSOLUTE/PATH or api",
                             .validate = validate_output,
                             .help = "Where events go"},
-        [SETTING_LOG_LEVEL] = {.name = "log_level",
+        [SETTING_LOG_LEVEL] = {.def = "info",
+                               .name = "log_level",
                                .flag = "log-level",
                                .flag_takes_value = true,
                                .env = "LINUXGUARD_LOG_LEVEL",
@@ -194,7 +212,8 @@ const SettingInfo setting_table[_SETTING_MAX] = {
                                .accepts = "debug, info, notice, warning or error",
                                .validate = validate_log_level,
                                .help = "Most verbose level logged"},
-        [SETTING_LOG_FORMAT] = {.name = "log_format",
+        [SETTING_LOG_FORMAT] = {.def = "text",
+                                .name = "log_format",
                                 .flag = "log-format",
                                 .flag_takes_value = true,
                                 .env = "LINUXGUARD_LOG_FORMAT",
@@ -203,7 +222,8 @@ const SettingInfo setting_table[_SETTING_MAX] = {
                                 .accepts = "text or json",
                                 .validate = validate_log_format,
                                 .help = "Format of log lines on stderr"},
-        [SETTING_HEARTBEAT_INTERVAL] = {.name = "heartbeat_interval",
+        [SETTING_HEARTBEAT_INTERVAL] = {.def = STRINGIFY(SETTING_DEFAULT_HEARTBEAT_INTERVAL),
+                                        .name = "heartbeat_interval",
                                         .flag = "heartbeat-interval",
                                         .flag_takes_value = true,
                                         .key = "heartbeat_interval",
@@ -212,41 +232,48 @@ const SettingInfo setting_table[_SETTING_MAX] = {
                                         .max = 86400,
                                         .accepts = "seconds, 1 to 86400",
                                         .help = "Seconds between heartbeats"},
-        [SETTING_SENSOR_PROCESS] = {.name = "sensors.process",
+        [SETTING_SENSOR_PROCESS] = {.def = "true",
+                                    .name = "sensors.process",
                                     .key = "sensors.process",
                                     .type = SETTING_BOOL,
                                     .accepts = BOOL_ACCEPTS,
                                     .help = "Process sensor: exec, exit, setuid family, capset"},
-        [SETTING_SENSOR_FILE] = {.name = "sensors.file",
+        [SETTING_SENSOR_FILE] = {.def = "true",
+                                 .name = "sensors.file",
                                  .key = "sensors.file",
                                  .type = SETTING_BOOL,
                                  .accepts = BOOL_ACCEPTS,
                                  .help = "File sensor: opens, unlinks and renames under watched prefixes"},
-        [SETTING_SENSOR_NETWORK] = {.name = "sensors.network",
+        [SETTING_SENSOR_NETWORK] = {.def = "true",
+                                    .name = "sensors.network",
                                     .key = "sensors.network",
                                     .type = SETTING_BOOL,
                                     .accepts = BOOL_ACCEPTS,
                                     .help = "Network sensor: TCP connects and accepts"},
-        [SETTING_SENSOR_KERNEL] = {.name = "sensors.kernel",
+        [SETTING_SENSOR_KERNEL] = {.def = "true",
+                                   .name = "sensors.kernel",
                                    .key = "sensors.kernel",
                                    .type = SETTING_BOOL,
                                    .accepts = BOOL_ACCEPTS,
                                    .help = "Kernel sensor: module loads, ptrace attach, BPF program loads"},
-        [SETTING_RING_BUFFER_SIZE] = {.name = "sensors.ring_buffer_size",
+        [SETTING_RING_BUFFER_SIZE] = {.def = STRINGIFY(SETTING_DEFAULT_RING_BUFFER_SIZE),
+                                      .name = "sensors.ring_buffer_size",
                                       .key = "sensors.ring_buffer_size",
                                       .type = SETTING_UINT,
                                       .min = 4096,
                                       .max = 1024ULL * 1024 * 1024,
                                       .accepts = "bytes, 4096 to 1073741824, rounded up to a power of two",
                                       .help = "Size of the kernel-to-agent ring buffer"},
-        [SETTING_BATCH_MAX_EVENTS] = {.name = "delivery.batch_max_events",
+        [SETTING_BATCH_MAX_EVENTS] = {.def = STRINGIFY(SETTING_DEFAULT_BATCH_MAX_EVENTS),
+                                      .name = "delivery.batch_max_events",
                                       .key = "delivery.batch_max_events",
                                       .type = SETTING_UINT,
                                       .min = 1,
                                       .max = 100000,
                                       .accepts = "events, 1 to 100000",
                                       .help = "A batch to the API holds at most this many events"},
-        [SETTING_BATCH_MAX_BYTES] = {.name = "delivery.batch_max_bytes",
+        [SETTING_BATCH_MAX_BYTES] = {.def = STRINGIFY(SETTING_DEFAULT_BATCH_MAX_BYTES),
+                                     .name = "delivery.batch_max_bytes",
                                      .key = "delivery.batch_max_bytes",
                                      .type = SETTING_UINT,
                                      .min = 4096,
@@ -254,14 +281,16 @@ const SettingInfo setting_table[_SETTING_MAX] = {
                                      .accepts = "bytes, 4096 to 8388608",
                                      .help = "A batch to the API holds at most this many bytes of NDJSON"},
         [SETTING_BATCH_MAX_AGE_MS] =
-                {.name = "delivery.batch_max_age_ms",
+                {.def = STRINGIFY(SETTING_DEFAULT_BATCH_MAX_AGE_MS),
+                 .name = "delivery.batch_max_age_ms",
                  .key = "delivery.batch_max_age_ms",
                  .type = SETTING_UINT,
                  .min = 10,
                  .max = 60000,
                  .accepts = "milliseconds, 10 to 60000",
                  .help = "A batch is sent at the latest this long after its first event"},
-        [SETTING_QUEUE_MAX_BYTES] = {.name = "delivery.queue_max_bytes",
+        [SETTING_QUEUE_MAX_BYTES] = {.def = STRINGIFY(SETTING_DEFAULT_QUEUE_MAX_BYTES),
+                                     .name = "delivery.queue_max_bytes",
                                      .key = "delivery.queue_max_bytes",
                                      .type = SETTING_UINT,
                                      .min = 4096,
@@ -270,7 +299,8 @@ const SettingInfo setting_table[_SETTING_MAX] = {
                                      .help = "Memory for events waiting for delivery; beyond it the oldest "
                                              "are dropped (ephemeral) or spooled (host)"},
         [SETTING_SPOOL_MAX_BYTES] =
-                {.name = "delivery.spool_max_bytes",
+                {.def = STRINGIFY(SETTING_DEFAULT_SPOOL_MAX_BYTES),
+                 .name = "delivery.spool_max_bytes",
                  .key = "delivery.spool_max_bytes",
                  .type = SETTING_UINT,
                  .min = 1024 * 1024,
@@ -278,7 +308,10 @@ const SettingInfo setting_table[_SETTING_MAX] = {
                  .accepts = "bytes, 1048576 to 68719476736",
                  .help = "Host mode: disk for undelivered events under "
                          "/var/lib/linuxguard/spool; beyond it the oldest segment is dropped"},
-        [SETTING_CONTROL_SOCKET] = {.name = "control_socket",
+        [SETTING_CONTROL_SOCKET] = {.def = SETTING_DEFAULT_CONTROL_SOCKET,
+                                    .def_doc = SETTING_DEFAULT_CONTROL_SOCKET
+                                    ", or @linuxguard/control where that cannot be created",
+                                    .name = "control_socket",
                                     .flag = "control-socket",
                                     .flag_takes_value = true,
                                     .key = "control_socket",
@@ -288,7 +321,8 @@ const SettingInfo setting_table[_SETTING_MAX] = {
                                     .help = "Control API socket (linuxguard status, health); root and the "
                                             "agent's uid only"},
         [SETTING_METRICS_LISTEN] =
-                {.name = "metrics_listen",
+                {.def_doc = "off",
+                 .name = "metrics_listen",
                  .flag = "metrics-listen",
                  .flag_takes_value = true,
                  .key = "metrics_listen",
@@ -297,7 +331,8 @@ const SettingInfo setting_table[_SETTING_MAX] = {
                  .validate = validate_listen_address,
                  .help = "Serve Prometheus metrics over HTTP at /metrics (off unless set)"},
         [SETTING_FILE_PREFIXES] =
-                {.name = "sensors.file_prefixes",
+                {.def = SETTING_DEFAULT_FILE_PREFIXES,
+                 .name = "sensors.file_prefixes",
                  .key = "sensors.file_prefixes",
                  .type = SETTING_LIST,
                  .list_kind = LIST_ABSOLUTE_PATH,
@@ -306,16 +341,20 @@ const SettingInfo setting_table[_SETTING_MAX] = {
                  .accepts = "a list of up to 8 absolute path prefixes, each at most 63 bytes",
                  .help = "Paths the file sensor watches, matched as prefixes in the kernel"},
         [SETTING_PID_ALLOW] =
-                {.name = "sensors.pid_allow",
-                 .key = "sensors.pid_allow",
-                 .type = SETTING_LIST,
-                 .list_kind = LIST_UINT,
-                 .min = 1,
-                 .max = 4194304,
-                 .max_items = 1024,
-                 .accepts = "a list of up to 1024 process ids",
-                 .help = "When not empty, only these processes (thread group ids) are reported"},
-        [SETTING_PID_DENY] = {.name = "sensors.pid_deny",
+                {
+                        .def = "",
+                        .def_doc = "empty (every process)",
+                        .name = "sensors.pid_allow",
+                        .key = "sensors.pid_allow",
+                        .type = SETTING_LIST,
+                        .list_kind = LIST_UINT,
+                        .min = 1,
+                        .max = 4194304,
+                        .max_items = 1024,
+                        .accepts = "a list of up to 1024 process ids",
+                        .help = "When not empty, only these processes (thread group ids) are reported"},
+        [SETTING_PID_DENY] = {.def = "",
+                              .name = "sensors.pid_deny",
                               .key = "sensors.pid_deny",
                               .type = SETTING_LIST,
                               .list_kind = LIST_UINT,
@@ -325,8 +364,11 @@ const SettingInfo setting_table[_SETTING_MAX] = {
                               .accepts = "a list of up to 1024 process ids",
                               .help = "Processes never reported"},
         [SETTING_CGROUP_ALLOW] =
-                {.name = "sensors.cgroup_allow",
-                 .key = "sensors.cgroup_allow",
+                {.def = "",
+                 .def_doc = "empty (every process)",
+                 .name = "sensors.cgroup_allow",
+                 .key =
+                         "sensors.cgroup_allow",
                  .type = SETTING_LIST,
                  .list_kind = LIST_ABSOLUTE_PATH,
                  .max_items = 1024,
@@ -334,7 +376,8 @@ const SettingInfo setting_table[_SETTING_MAX] = {
                  .accepts = "a list of up to 1024 cgroup v2 paths (relative to the cgroup2 mount)",
                  .help = "When not empty, only processes in these cgroups are reported"},
         [SETTING_CGROUP_DENY] =
-                {.name = "sensors.cgroup_deny",
+                {.def = "",
+                 .name = "sensors.cgroup_deny",
                  .key =
                          "sensors.cgroup_deny",
                  .type = SETTING_LIST,
@@ -347,7 +390,57 @@ const SettingInfo setting_table[_SETTING_MAX] = {
 
 const SettingInfo *setting_info(SettingId id)
 {
+        assert(id >= 0 && id < _SETTING_MAX);
         return &setting_table[id];
+}
+
+/* [ "a", "b" ] as the config file writes a list. */
+static const char *describe_list(const char *value, char *buf, size_t size)
+{
+        size_t n = 0;
+
+        n += snprintf(buf + n, size - n, "[");
+        for (const char *p = value; *p && n < size;) {
+                size_t len = strcspn(p, ",");
+                n += snprintf(buf + n, size - n, "%s \"%.*s\"", p == value ? "" : ",", (int)len, p);
+                p += len + (p[len] == ',');
+        }
+        if (n < size)
+                snprintf(buf + n, size - n, " ]");
+        return buf;
+}
+
+const char *setting_default_describe(SettingId id, char *buf, size_t size)
+{
+        const SettingInfo *info = setting_info(id);
+
+        assert(buf && size > 0);
+        if (info->def_doc)
+                return info->def_doc;
+        if (!info->def)
+                return "none";
+        if (info->type == SETTING_BOOL)
+                return parse_boolean(info->def) > 0 ? "on" : "off";
+        if (info->type == SETTING_LIST)
+                return isempty(info->def) ? "empty" : describe_list(info->def, buf, size);
+        return info->def;
+}
+
+int settings_defaults(bool loader_embedded, Settings *ret)
+{
+        int r;
+
+        assert(ret);
+        *ret = (Settings){};
+        for (size_t i = 0; i < _SETTING_MAX; i++) {
+                if (!setting_table[i].def)
+                        continue;
+                r = setting_parse(i, setting_table[i].def, SOURCE_DEFAULT, &ret->v[i]);
+                if (r < 0)
+                        return r;
+        }
+        return setting_parse(SETTING_LOADER_EMBEDDED, loader_embedded ? "true" : "false", SOURCE_DEFAULT,
+                             &ret->v[SETTING_LOADER_EMBEDDED]);
 }
 
 int setting_lookup_flag(const char *flag)

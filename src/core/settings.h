@@ -9,6 +9,20 @@
 
 #include "util/strv.h"
 
+/* Defaults the table's entries are made of. Code that runs without a settings layer (a ShipperConfig or
+ * SensorsConfig initialised for a test or a tool) takes its defaults from here too, never its own. */
+#define SETTING_DEFAULT_HEARTBEAT_INTERVAL 30      /* seconds */
+#define SETTING_DEFAULT_ENROLL_TIMEOUT     300     /* seconds */
+#define SETTING_DEFAULT_RING_BUFFER_SIZE   4194304 /* bytes */
+#define SETTING_DEFAULT_BATCH_MAX_EVENTS   1000
+#define SETTING_DEFAULT_BATCH_MAX_BYTES    1048576   /* bytes */
+#define SETTING_DEFAULT_BATCH_MAX_AGE_MS   1000      /* milliseconds */
+#define SETTING_DEFAULT_QUEUE_MAX_BYTES    16777216  /* bytes */
+#define SETTING_DEFAULT_SPOOL_MAX_BYTES    268435456 /* bytes */
+#define SETTING_DEFAULT_CONTROL_SOCKET     "/run/linuxguard/control.sock"
+/* The file sensor's watched prefixes, as array elements; the table joins them into its list value. */
+#define SETTING_DEFAULT_FILE_PREFIX_LIST "/etc/", "/root/.ssh/", "/var/run/secrets/", "/run/secrets/"
+
 typedef enum SettingId {
         SETTING_CONFIG,
         SETTING_EPHEMERAL,
@@ -82,6 +96,8 @@ typedef struct SettingInfo {
         unsigned max_len;    /* SETTING_LIST of paths: bytes per element */
         const char *accepts; /* what a valid value looks like, for errors and --help */
         const char *help;
+        const char *def; /* the default, as a value setting_parse() accepts; NULL: none (or the profile's) */
+        const char *def_doc; /* how --help and the docs word the default when not simply `def` */
         /* Validates a string value; returns 0 or -EINVAL. NULL: any non-empty string. */
         int (*validate)(const char *value);
 } SettingInfo;
@@ -110,11 +126,15 @@ int parse_boolean(const char *s);
 /* Splits a SETTING_LIST value ("a,b,c"; "" is the empty list) into a NULL-terminated array. */
 int setting_list_split(const char *value, char ***ret, size_t *ret_n);
 
-/* The file sensor's default watched prefixes, as a SETTING_LIST value. */
-#define DEFAULT_FILE_PREFIXES "/etc/,/root/.ssh/,/var/run/secrets/,/run/secrets/"
 int parse_output(const char *s, char **ret_path);
 /* "ADDR:PORT" or "[IPV6]:PORT", numeric, port 0-65535 (0: the kernel picks). -EINVAL otherwise. */
 int parse_listen_address(const char *s, struct sockaddr_storage *ret, socklen_t *ret_len);
+
+/* How --help and the docs word the default of `id`: "on", "[ \"/etc/\" ]", "none", ... Points into the table
+ * or into `buf`. */
+const char *setting_default_describe(SettingId id, char *buf, size_t size);
+/* The defaults layer: every setting with a default, source DEFAULT; `loader_embedded` is the profile's. */
+int settings_defaults(bool loader_embedded, Settings *ret);
 
 void setting_value_reset(SettingId id, SettingValue *v);
 void settings_done(Settings *s);

@@ -21,12 +21,7 @@
 #include "sensors/sensors.h"
 #include "util/log.h"
 
-const char *const SENSORS_DEFAULT_FILE_PREFIXES[] = {
-        "/etc/",
-        "/root/.ssh/",
-        "/var/run/secrets/",
-        "/run/secrets/",
-};
+const char *const SENSORS_DEFAULT_FILE_PREFIXES[] = {SETTING_DEFAULT_FILE_PREFIX_LIST};
 const size_t SENSORS_N_DEFAULT_FILE_PREFIXES = ELEMENTSOF(SENSORS_DEFAULT_FILE_PREFIXES);
 
 void sensors_config_init(SensorsConfig *cfg)

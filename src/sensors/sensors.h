@@ -9,11 +9,12 @@
 #include <systemd/sd-event.h>
 
 #include "core/event-decode.h"
+#include "core/settings.h"
 #include "util/hash-util.h"
 #include "util/macro.h"
 #include "util/time-util.h"
 
-#define SENSORS_DEFAULT_RING_SIZE     (4U * 1024U * 1024U)
+#define SENSORS_DEFAULT_RING_SIZE     ((size_t)SETTING_DEFAULT_RING_BUFFER_SIZE) /* the settings table's */
 #define SENSORS_DEFAULT_POLL_INTERVAL (100 * USEC_PER_MSEC)
 
 typedef struct SensorsConfig {

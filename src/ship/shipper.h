@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
+#include "core/settings.h"
 #include "util/macro.h"
 #include "util/time-util.h"
 
@@ -37,11 +38,12 @@ typedef struct ShipperConfig {
         int gzip_level; /* 1-9, -1 zlib's default */
 } ShipperConfig;
 
-#define SHIPPER_DEFAULT_BATCH_MAX_COUNT 1000
-#define SHIPPER_DEFAULT_BATCH_MAX_BYTES (1024U * 1024U)
-#define SHIPPER_DEFAULT_BATCH_MAX_AGE   (1 * USEC_PER_SEC)
-#define SHIPPER_DEFAULT_QUEUE_MAX_BYTES (16U * 1024U * 1024U)
-#define SHIPPER_DEFAULT_SPOOL_MAX_BYTES (256ULL * 1024U * 1024U)
+/* The settings table's defaults (core/settings.h), in the units of ShipperConfig. */
+#define SHIPPER_DEFAULT_BATCH_MAX_COUNT ((size_t)SETTING_DEFAULT_BATCH_MAX_EVENTS)
+#define SHIPPER_DEFAULT_BATCH_MAX_BYTES ((size_t)SETTING_DEFAULT_BATCH_MAX_BYTES)
+#define SHIPPER_DEFAULT_BATCH_MAX_AGE   (SETTING_DEFAULT_BATCH_MAX_AGE_MS * USEC_PER_MSEC)
+#define SHIPPER_DEFAULT_QUEUE_MAX_BYTES ((size_t)SETTING_DEFAULT_QUEUE_MAX_BYTES)
+#define SHIPPER_DEFAULT_SPOOL_MAX_BYTES ((uint64_t)SETTING_DEFAULT_SPOOL_MAX_BYTES)
 
 void shipper_config_init(ShipperConfig *cfg);
 

@@ -18,6 +18,8 @@
 #define _likely_(x)                (__builtin_expect(!!(x), 1))
 #define _unlikely_(x)              (__builtin_expect(!!(x), 0))
 
+#define STRINGIFY_(x)              #x
+#define STRINGIFY(x)               STRINGIFY_(x) /* the expansion of macro x, as a string literal */
 #define ELEMENTSOF(x)              (sizeof(x) / sizeof((x)[0]))
 #define FOREACH_ARRAY(i, array, n) for (typeof(&*(array)) i = (array); i && i < (array) + (n); i++)
 
