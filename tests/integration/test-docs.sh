@@ -4,8 +4,11 @@
 # place a user looks for it. The lists come from the binary itself, so a new setting without docs fails.
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
-LG=${1:?usage: test-docs.sh linuxguard SOURCE-ROOT}
-SRC=${2:?usage: test-docs.sh linuxguard SOURCE-ROOT}
+LG=${1:?usage: test-docs.sh linuxguard SOURCE-ROOT SETTINGS-TABLE}
+SRC=${2:?usage: test-docs.sh linuxguard SOURCE-ROOT SETTINGS-TABLE}
+TABLE=${3:?usage: test-docs.sh linuxguard SOURCE-ROOT SETTINGS-TABLE}
+# The document holding the settings table (flag, environment, key, default): point this at it if it moves.
+SETTINGS_DOC=${SETTINGS_DOC:-$SRC/README.md}
 help=$("$LG" start --help)
 readme=$(cat "$SRC/README.md")
 man8=$(cat "$SRC/man/linuxguard.8.scd")
@@ -44,5 +47,74 @@ for st in $statuses; do
 	like "$readme" "^\| $st \|" "README's exit status table has $st"
 	like "$man8" "^\|  $st\$" "linuxguard(8)'s exit status table has $st"
 done
+
+# Defaults and ranges: each documented default is the settings table's, each integer range too. The
+# table comes from the library itself (settings-table prints it), so changing a default in src/core/
+# without the docs fails here.
+norm() { # a documented default as one comparable word: no markup, quotes, brackets or spaces; on/off as bools
+	local s
+	s=$(printf '%s' "$1" | tr -d '*`"[] ' | tr 'A-Z' 'a-z')
+	s=${s#_}
+	s=${s%_}
+	case $s in on) s=true ;; off) s=false ;; esac
+	printf '%s' "$s"
+}
+leading_default() { # the default at the start of a text, without the explanation after it
+	local t=${1#[\`*]}
+	case $t in
+	\[*) printf '%s]' "${t%%]*}" ;;
+	*) printf '%s' "$1" | sed -E 's/(\.( |$)|, |; | \().*//' ;;
+	esac
+}
+man5_entry() { # the paragraph of *KEY =* in linuxguard.conf(5), on one line
+	awk -v k="*$1 =*" 'index($0, k) == 1 { p = 1 } p && /^$/ { exit } p' "$SRC/man/linuxguard.conf.5.scd" |
+		tr '\n\t' '  ' | tr -s ' '
+}
+doc_row() { # the first row of the settings table naming the key, else the flag, else the variable
+	local rows
+	rows=$(grep '^|' "$SETTINGS_DOC")
+	if [ "$4" != - ]; then
+		printf '%s\n' "$rows" | grep -F -m1 "\`$4\`"
+	elif [ "$2" != - ]; then
+		printf '%s\n' "$rows" | grep -E -m1 "\`--$2[=\`[]"
+	else
+		printf '%s\n' "$rows" | grep -F -m1 "\`$3\`"
+	fi
+}
+
+table=$("$TABLE")
+[ "$(printf '%s\n' "$table" | wc -l)" -gt 30 ]
+ok $? "settings-table prints the settings table"
+while IFS=$'\t' read -r name flag env key type def min max wording; do
+	# The API URL's default is a build option (-Ddefault_api_url); the docs name the option instead.
+	[ "$name" = api_url ] && continue
+	want=
+	if [ "$def" != - ]; then
+		want=$(norm "$def")
+	elif [ "$wording" = - ]; then
+		want=none
+	fi
+
+	row=$(doc_row "$name" "$flag" "$env" "$key")
+	[ -n "$row" ]
+	ok $? "$(basename "$SETTINGS_DOC")'s settings table has a row for $name"
+	if [ -n "$want" ] && [ -n "$row" ]; then
+		cell=$(printf '%s\n' "$row" | awk -F'|' '{ print $(NF - 1) }' | sed -E 's/^ +| +$//g')
+		is "$(norm "$(leading_default "$cell")")" "$want" "$(basename "$SETTINGS_DOC") gives $name the table's default"
+	fi
+
+	[ "$key" = - ] && continue
+	entry=$(man5_entry "$key")
+	if [ -n "$want" ]; then
+		case $entry in
+		*"Default: "*) got=$(norm "$(leading_default "${entry#*Default: }")") ;;
+		*) got="(no Default:)" ;;
+		esac
+		is "$got" "$want" "linuxguard.conf(5) gives $key the table's default"
+	fi
+	if [ "$type" = uint ]; then
+		contains "$entry" "$min to $max" "linuxguard.conf(5) gives $key the table's range, $min to $max"
+	fi
+done <<<"$table"
 
 done_testing

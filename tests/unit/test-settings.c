@@ -8,6 +8,8 @@
 #include "core/agent-config.h"
 #include "core/cli.h"
 #include "core/config-file.h"
+#include "sensors/sensors.h"
+#include "ship/shipper.h"
 #include "util/macro.h"
 
 START_TEST(test_parse_boolean)
@@ -327,6 +329,68 @@ START_TEST(test_defaults_cover_the_table)
 }
 END_TEST
 
+START_TEST(test_uint_accepts_names_the_range)
+{
+        for (size_t i = 0; i < _SETTING_MAX; i++) {
+                const SettingInfo *info = setting_info(i);
+                char range[64];
+
+                if (info->type != SETTING_UINT)
+                        continue;
+                snprintf(range, sizeof(range), "%llu to %llu", (unsigned long long)info->min,
+                         (unsigned long long)info->max);
+                ck_assert_msg(strstr(info->accepts, range), "%s accepts \"%s\", range %s", info->name,
+                              info->accepts, range);
+        }
+}
+END_TEST
+
+START_TEST(test_default_describe)
+{
+        static const struct {
+                SettingId id;
+                const char *want;
+        } t[] = {
+                {SETTING_SENSOR_FILE, "on"},
+                {SETTING_TLS_CACHE, "off"},
+                {SETTING_ENROLL_TIMEOUT, "300"},
+                {SETTING_PID_DENY, "empty"},
+                {SETTING_PID_ALLOW, "empty (every process)"},
+                {SETTING_TENANT_ID, "none"},
+                {SETTING_FILE_PREFIXES,
+                 "[ \"/etc/\", \"/root/.ssh/\", \"/var/run/secrets/\", \"/run/secrets/\" ]"},
+        };
+        char buf[256];
+
+        for (size_t i = 0; i < ELEMENTSOF(t); i++)
+                ck_assert_str_eq(setting_default_describe(t[i].id, buf, sizeof(buf)), t[i].want);
+}
+END_TEST
+
+/* The shipper and the sensors initialise their configs without a settings layer: with the table's values. */
+START_TEST(test_component_defaults_are_the_tables)
+{
+        _cleanup_(settings_done) Settings d = {};
+        _cleanup_(strv_freep) char **prefixes = NULL;
+        ShipperConfig sc;
+        size_t n = 0;
+
+        ck_assert_int_eq(settings_defaults(false, &d), 0);
+        shipper_config_init(&sc);
+        ck_assert_uint_eq(sc.batch_max_count, settings_uint(&d, SETTING_BATCH_MAX_EVENTS));
+        ck_assert_uint_eq(sc.batch_max_bytes, settings_uint(&d, SETTING_BATCH_MAX_BYTES));
+        ck_assert_uint_eq(sc.batch_max_age, settings_uint(&d, SETTING_BATCH_MAX_AGE_MS) * USEC_PER_MSEC);
+        ck_assert_uint_eq(sc.queue_max_bytes, settings_uint(&d, SETTING_QUEUE_MAX_BYTES));
+        ck_assert_uint_eq(sc.spool_max_bytes, settings_uint(&d, SETTING_SPOOL_MAX_BYTES));
+        ck_assert_uint_eq(SENSORS_DEFAULT_RING_SIZE, settings_uint(&d, SETTING_RING_BUFFER_SIZE));
+
+        ck_assert_int_eq(setting_list_split(settings_str(&d, SETTING_FILE_PREFIXES), &prefixes, &n), 0);
+        ck_assert_uint_eq(n, SENSORS_N_DEFAULT_FILE_PREFIXES);
+        for (size_t i = 0; i < n; i++)
+                ck_assert_str_eq(prefixes[i], SENSORS_DEFAULT_FILE_PREFIXES[i]);
+}
+END_TEST
+
 START_TEST(test_parse_listen_address)
 {
         static const struct {
@@ -366,6 +430,9 @@ static Suite *settings_suite(void)
         tcase_add_test(tc, test_parse_boolean);
         tcase_add_test(tc, test_parse_listen_address);
         tcase_add_test(tc, test_defaults_cover_the_table);
+        tcase_add_test(tc, test_uint_accepts_names_the_range);
+        tcase_add_test(tc, test_default_describe);
+        tcase_add_test(tc, test_component_defaults_are_the_tables);
         tcase_add_test(tc, test_env_bindings);
         tcase_add_test(tc, test_env_blank_api_url_is_absent);
         tcase_add_test(tc, test_env_bad_boolean_names_the_variable);
