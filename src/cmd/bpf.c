@@ -18,8 +18,8 @@
 #include <sys/statfs.h>
 
 #include "config.h"
+#include "core/agent-config.h"
 #include "core/cli.h"
-#include "core/config-file.h"
 #include "core/exit-status.h"
 #include "sensors/sensors.h"
 #include "util/log.h"
@@ -50,70 +50,81 @@ static void bpf_help(void)
                SENSORS_PIN_DIR, DEFAULT_CONFIG_FILE);
 }
 
+enum { BPF_CONFIG, BPF_LOG_LEVEL, BPF_HELP };
+
+static int bpf_option(int id, const char *arg, void *userdata, char *error, size_t error_size)
+{
+        BpfArgs *a = userdata;
+
+        switch (id) {
+        case BPF_CONFIG:
+                a->config = arg;
+                return 0;
+        case BPF_LOG_LEVEL:
+                if (log_level_from_string(arg) < 0) {
+                        snprintf(error, error_size, "--log-level: invalid value \"%s\"", arg);
+                        return -EINVAL;
+                }
+                a->log_level = arg;
+                return 0;
+        default:
+                a->help = true;
+                return 0;
+        }
+}
+
 static int bpf_args_parse(int argc, char **argv, BpfArgs *ret)
 {
-        enum { OPT_CONFIG = 0x100, OPT_LOG_LEVEL };
-        static const struct option opts[] = {
-                {"config", required_argument, NULL, OPT_CONFIG},
-                {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
-                {"help", no_argument, NULL, 'h'},
-                {},
+        static const CliOption options[] = {
+                {"config", 0, required_argument, BPF_CONFIG},
+                {"log-level", 0, required_argument, BPF_LOG_LEVEL},
+                {"help", 'h', no_argument, BPF_HELP},
         };
-        int c;
+        static const CliCommand cmd = {
+                .options = options,
+                .n_options = ELEMENTSOF(options),
+                .positional = true,
+                .missing_hint = "",
+                .unknown_hint = " (see 'linuxguard bpf --help')",
+                .on_option = bpf_option,
+        };
+        _cleanup_(settings_done) Settings none = {};
+        char error[512];
+        int r, first;
 
-        optind = 0;
-        opterr = 0;
-        while ((c = getopt_long(argc, argv, ":h", opts, NULL)) >= 0) {
-                switch (c) {
-                case 'h':
-                        ret->help = true;
-                        break;
-                case OPT_CONFIG:
-                        ret->config = optarg;
-                        break;
-                case OPT_LOG_LEVEL:
-                        if (log_level_from_string(optarg) < 0)
-                                return log_error_errno(-EINVAL, "--log-level: invalid value \"%s\"", optarg);
-                        ret->log_level = optarg;
-                        break;
-                case ':':
-                        return log_error_errno(-EINVAL, "%s: a value is required", argv[optind - 1]);
-                default:
-                        return log_error_errno(-EINVAL, "unknown option '%s' (see 'linuxguard bpf --help')",
-                                               argv[optind - 1]);
-                }
-        }
+        r = cli_parse(&cmd, argc, argv, &none, ret, &first, error, sizeof(error));
+        if (r < 0)
+                return log_error_errno(r, "%s", error);
         if (ret->help)
                 return 0;
-        if (optind != argc - 1)
+        if (first != argc - 1)
                 return log_error_errno(-EINVAL, "expected one of load, unload, status (see 'linuxguard bpf "
                                                 "--help')");
-        ret->verb = argv[optind];
+        ret->verb = argv[first];
         return 0;
 }
 
-/* The sensor settings `start` would use: config file over defaults. */
+/* The sensor settings a host's `start` would use: config file over defaults. */
 static int load_sensors_config(const char *path, SensorsConfig *ret)
 {
-        _cleanup_(settings_done) Settings file = {}, defaults = {};
-        char error[1024];
+        _cleanup_(agent_config_done) AgentConfig config = {};
+        const Settings *file = &config.settings;
+        char error[1024] = "";
         int r;
 
-        r = config_file_load(path ?: DEFAULT_CONFIG_FILE, path, &file, error, sizeof(error));
-        if (r < 0)
+        r = agent_config_load(&(const AgentConfigRequest){.mode = MODE_CHOICE_HOST, .config_file = path},
+                              &config, error, sizeof(error));
+        if (r < 0 && *error)
                 return log_error_errno(r, "%s", error);
-        r = settings_defaults(false, &defaults);
-        if (r >= 0)
-                r = settings_fill_defaults(&file, &defaults);
         if (r < 0)
                 return log_error_errno(r, "Failed to resolve the sensor settings: %m");
 
         sensors_config_init(ret);
-        ret->process = settings_bool(&file, SETTING_SENSOR_PROCESS);
-        ret->file = settings_bool(&file, SETTING_SENSOR_FILE);
-        ret->network = settings_bool(&file, SETTING_SENSOR_NETWORK);
-        ret->kernel = settings_bool(&file, SETTING_SENSOR_KERNEL);
-        ret->ring_size = settings_uint(&file, SETTING_RING_BUFFER_SIZE);
+        ret->process = settings_bool(file, SETTING_SENSOR_PROCESS);
+        ret->file = settings_bool(file, SETTING_SENSOR_FILE);
+        ret->network = settings_bool(file, SETTING_SENSOR_NETWORK);
+        ret->kernel = settings_bool(file, SETTING_SENSOR_KERNEL);
+        ret->ring_size = settings_uint(file, SETTING_RING_BUFFER_SIZE);
         ret->exclude_pid = -1; /* the agent that attaches excludes itself */
         return 0;
 }

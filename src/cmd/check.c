@@ -9,6 +9,7 @@
 #include <getopt.h>
 #include <stdio.h>
 
+#include "core/cli.h"
 #include "core/exit-status.h"
 #include "sensors/preflight.h"
 #include "util/macro.h"
@@ -25,50 +26,57 @@ static void check_help(void)
                "usage.\n");
 }
 
-static int check_args_parse(int argc, char **argv, bool *ret_json, bool *ret_help)
-{
-        static const struct option opts[] = {
-                {"json", no_argument, NULL, 'j'},
-                {"help", no_argument, NULL, 'h'},
-                {},
-        };
-        int c;
+typedef struct CheckArgs {
+        bool json, help;
+} CheckArgs;
 
-        optind = 0;
-        opterr = 0;
-        while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
-                switch (c) {
-                case 'j':
-                        *ret_json = true;
-                        break;
-                case 'h':
-                        *ret_help = true;
-                        break;
-                default:
-                        fprintf(stderr, "linuxguard check: unknown option '%s' (accepts --json, --help)\n",
-                                argv[optind - 1]);
-                        return -EINVAL;
-                }
-        }
-        if (optind < argc) {
-                fprintf(stderr, "linuxguard check: unexpected argument '%s' (accepts --json, --help)\n",
-                        argv[optind]);
-                return -EINVAL;
-        }
+enum { CHECK_JSON, CHECK_HELP };
+
+static int check_option(int id, const char *arg, void *userdata, char *error, size_t error_size)
+{
+        CheckArgs *a = userdata;
+
+        if (id == CHECK_JSON)
+                a->json = true;
+        else
+                a->help = true;
         return 0;
+}
+
+static int check_args_parse(int argc, char **argv, CheckArgs *ret, char *error, size_t error_size)
+{
+        static const CliOption options[] = {
+                {"json", 0, no_argument, CHECK_JSON},
+                {"help", 'h', no_argument, CHECK_HELP},
+        };
+        static const CliCommand cmd = {
+                .options = options,
+                .n_options = ELEMENTSOF(options),
+                .unknown_hint = " (accepts --json, --help)",
+                .unexpected_hint = " (accepts --json, --help)",
+                .on_option = check_option,
+        };
+        _cleanup_(settings_done) Settings none = {};
+
+        return cli_parse(&cmd, argc, argv, &none, ret, NULL, error, error_size);
 }
 
 int run_check(int argc, char **argv)
 {
         _cleanup_free_ char *text = NULL;
         PreflightReport report;
-        bool json = false, help = false;
+        CheckArgs args = {};
+        char error[512];
+        bool json;
         int r;
 
-        if (check_args_parse(argc, argv, &json, &help) < 0)
+        if (check_args_parse(argc, argv, &args, error, sizeof(error)) < 0) {
+                fprintf(stderr, "linuxguard check: %s\n", error);
                 return EXIT_USAGE;
-        if (help)
+        }
+        if (args.help)
                 return check_help(), EXIT_OK;
+        json = args.json;
 
         preflight_run(&report);
         r = json ? preflight_format_json(&report, &text) : preflight_format_table(&report, &text);

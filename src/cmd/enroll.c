@@ -16,7 +16,7 @@
 
 #include "config.h"
 #include "core/agent-config.h"
-#include "core/config-file.h"
+#include "core/cli.h"
 #include "core/exit-status.h"
 #include "core/mode.h"
 #include "identity/host-store.h"
@@ -32,8 +32,6 @@ extern char **environ;
 /* Must equal start.c's: both derive the host's workload id from it. */
 #define TOKEN_CREDENTIAL "enroll-token"
 #define TOKEN_MAX        4096
-#define OPT_STATE_DIR    0x100
-#define OPT_SETTING_BASE 0x200
 
 typedef struct EnrollArgs {
         bool help;
@@ -78,97 +76,63 @@ static void usage_error(const char *msg)
         fprintf(stderr, "linuxguard enroll: %s\n", msg);
 }
 
-static int parse_flag(SettingId id, const char *value, EnrollArgs *a, char *error, size_t error_size)
-{
-        const SettingInfo *info = setting_info(id);
-        int r;
+enum { ENROLL_HELP, ENROLL_STATE_DIR };
 
-        setting_value_reset(id, &a->flags.v[id]);
-        r = isempty(value) ? -EINVAL : setting_parse(id, value, SOURCE_FLAG, &a->flags.v[id]);
-        if (r == -EINVAL)
-                snprintf(error, error_size, "--%s: invalid value \"%s\" (accepts %s)", info->flag,
-                         strempty(value), info->accepts);
-        return r;
+static int enroll_option(int id, const char *arg, void *userdata, char *error, size_t error_size)
+{
+        EnrollArgs *a = userdata;
+
+        if (id == ENROLL_HELP)
+                a->help = true;
+        else
+                a->state_dir = arg;
+        return 0;
 }
 
 static int enroll_args_parse(int argc, char **argv, EnrollArgs *ret, char *error, size_t error_size)
 {
-        struct option opts[ELEMENTSOF(enroll_flags) + 3] = {};
-        size_t n = 0;
-        int c, r;
+        static const CliOption options[] = {
+                {"state-dir", 0, required_argument, ENROLL_STATE_DIR}, /* tests */
+                {"help", 'h', no_argument, ENROLL_HELP},
+        };
+        static const CliCommand cmd = {
+                .options = options,
+                .n_options = ELEMENTSOF(options),
+                .settings = enroll_flags,
+                .n_settings = ELEMENTSOF(enroll_flags),
+                .missing_hint = "",
+                .unknown_hint = " (see 'linuxguard enroll --help' for the accepted flags)",
+                .unexpected_hint = " (enroll takes flags only)",
+                .on_option = enroll_option,
+        };
 
-        for (size_t i = 0; i < ELEMENTSOF(enroll_flags); i++)
-                opts[n++] = (struct option){setting_info(enroll_flags[i])->flag, required_argument, NULL,
-                                            OPT_SETTING_BASE + (int)enroll_flags[i]};
-        opts[n++] = (struct option){"state-dir", required_argument, NULL, OPT_STATE_DIR}; /* tests */
-        opts[n++] = (struct option){"help", no_argument, NULL, 'h'};
-        optind = 0;
-        opterr = 0;
-
-        while ((c = getopt_long(argc, argv, ":h", opts, NULL)) >= 0) {
-                switch (c) {
-                case 'h':
-                        ret->help = true;
-                        break;
-                case OPT_STATE_DIR:
-                        ret->state_dir = optarg;
-                        break;
-                case ':':
-                        snprintf(error, error_size, "%s: a value is required", argv[optind - 1]);
-                        return -EINVAL;
-                case '?':
-                        snprintf(error, error_size,
-                                 "unknown option '%s' (see 'linuxguard enroll --help' for the accepted "
-                                 "flags)",
-                                 argv[optind - 1]);
-                        return -EINVAL;
-                default:
-                        r = parse_flag(c - OPT_SETTING_BASE, optarg, ret, error, error_size);
-                        if (r < 0)
-                                return r;
-                }
-        }
-        if (optind < argc) {
-                snprintf(error, error_size, "unexpected argument '%s' (enroll takes flags only)",
-                         argv[optind]);
-                return -EINVAL;
-        }
-        return 0;
+        return cli_parse(&cmd, argc, argv, &ret->flags, ret, NULL, error, error_size);
 }
 
 /* The layers of `start`, resolved as a host: a token in the environment is not a mode trigger here. */
 static int resolve_config(EnrollArgs *args, AgentConfig *ret, char *error, size_t error_size)
 {
-        _cleanup_(settings_done) Settings env = {}, file = {};
         _cleanup_free_ char *mid = NULL;
-        const char *path = settings_str(&args->flags, SETTING_CONFIG);
-        ResolveInputs in;
         int r;
 
-        r = settings_from_env((const char *const *)environ, &env, error, error_size);
-        environ_scrub("LINUXGUARD_ENROLL_TOKEN");
-        if (r < 0)
-                return r;
-        if (settings_is_set(&env, SETTING_ENROLL_TOKEN))
+        if (!isempty(getenv("LINUXGUARD_ENROLL_TOKEN")))
                 log_warning("LINUXGUARD_ENROLL_TOKEN is ignored by 'enroll'; pass the token on stdin, with "
                             "--enroll-token-file or as the credential '%s'.",
                             TOKEN_CREDENTIAL);
-        setting_value_reset(SETTING_ENROLL_TOKEN, &env.v[SETTING_ENROLL_TOKEN]);
-
-        r = config_file_load(path ?: DEFAULT_CONFIG_FILE, path, &file, error, error_size);
-        if (r < 0)
-                return r;
-
         mid = machine_app_id();
-        in = (ResolveInputs){
-                .flags = &args->flags,
-                .env = &env,
-                .file = &file,
-                .pid = getpid() == 1 ? 2 : getpid(), /* enrolment is host mode, whoever runs it */
-                .ppid = getppid(),
-                .machine_id = mid,
-        };
-        return agent_config_resolve(&in, ret, error, error_size);
+        r = agent_config_load(
+                &(const AgentConfigRequest){
+                        .mode = MODE_CHOICE_HOST,
+                        .flags = &args->flags,
+                        .envp = (const char *const *)environ,
+                        .ignore_env_token = true,
+                        .pid = getpid(),
+                        .ppid = getppid(),
+                        .machine_id = mid,
+                },
+                ret, error, error_size);
+        environ_scrub("LINUXGUARD_ENROLL_TOKEN");
+        return r;
 }
 
 static char *trim_token(char *s)

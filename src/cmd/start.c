@@ -9,7 +9,6 @@
 #include "config.h"
 #include "core/agent-config.h"
 #include "core/cli.h"
-#include "core/config-file.h"
 #include "core/exit-status.h"
 #include "daemon/manager.h"
 #include "daemon/notify.h"
@@ -40,41 +39,43 @@ static void usage_error(const char *msg)
         fprintf(stderr, "linuxguard start: %s\n", msg);
 }
 
-static int load_layers(StartArgs *args, Settings *env, Settings *file, bool *ret_found, char *error,
-                       size_t error_size)
+/* The agent the PID 1 shim started gets the token through an inherited pipe, never argv/environ. */
+static int receive_shim_token(char **ret)
 {
-        const char *path;
-        bool explicit_path;
         int r;
 
-        r = settings_from_env((const char *const *)environ, env, error, error_size);
+        if (!getenv(PID1_SENTINEL_ENV))
+                return 0;
+        r = pid1_token_receive(ret);
+        if (r < 0)
+                return log_error_errno(r, "Failed to receive the enrolment token from the init shim: %m");
+        return 0;
+}
+
+static int load_config(StartArgs *args, AgentConfig *ret, char *error, size_t error_size)
+{
+        _cleanup_secret_ char *shim_token = NULL;
+        _cleanup_free_ char *mid = NULL;
+        int r;
+
+        r = receive_shim_token(&shim_token);
+        if (r >= 0) {
+                mid = machine_app_id();
+                r = agent_config_load(
+                        &(const AgentConfigRequest){
+                                .mode = MODE_CHOICE_TRIGGERS,
+                                .flags = &args->flags,
+                                .envp = (const char *const *)environ,
+                                .enroll_token = shim_token,
+                                .pid1_sentinel = getenv(PID1_SENTINEL_ENV),
+                                .pid = getpid(),
+                                .ppid = getppid(),
+                                .machine_id = mid,
+                        },
+                        ret, error, error_size);
+        }
         /* Read once, then gone: neither our environ nor /proc/PID/environ keeps the token. */
         environ_scrub("LINUXGUARD_ENROLL_TOKEN");
-        if (r < 0)
-                return r;
-
-        /* The agent the PID 1 shim started gets the token through an inherited pipe, never argv/environ. */
-        if (getenv(PID1_SENTINEL_ENV)) {
-                _cleanup_secret_ char *token = NULL;
-
-                r = pid1_token_receive(&token);
-                if (r < 0)
-                        return log_error_errno(
-                                r, "Failed to receive the enrolment token from the init shim: %m");
-                if (r > 0) {
-                        setting_value_reset(SETTING_ENROLL_TOKEN, &env->v[SETTING_ENROLL_TOKEN]);
-                        r = setting_parse(SETTING_ENROLL_TOKEN, token, SOURCE_ENV,
-                                          &env->v[SETTING_ENROLL_TOKEN]);
-                        if (r < 0)
-                                return r;
-                }
-        }
-
-        path = settings_str(&args->flags, SETTING_CONFIG);
-        explicit_path = path;
-        path = path ?: DEFAULT_CONFIG_FILE;
-        r = config_file_load(path, explicit_path, file, error, error_size);
-        *ret_found = r >= 0 && access(path, F_OK) >= 0;
         return r;
 }
 
@@ -223,12 +224,8 @@ static int run_agent(AgentConfig *config)
 int run_start(int argc, char **argv)
 {
         _cleanup_(start_args_done) StartArgs args = {};
-        _cleanup_(settings_done) Settings env = {}, file = {};
         _cleanup_(agent_config_done) AgentConfig config = {};
-        _cleanup_free_ char *mid = NULL;
-        ResolveInputs in;
-        char error[1024];
-        bool found = false;
+        char error[1024] = "";
         int r;
 
         r = start_args_parse(argc, argv, &args, error, sizeof(error));
@@ -239,28 +236,13 @@ int run_start(int argc, char **argv)
         if (args.help)
                 return start_help(), EXIT_OK;
 
-        r = load_layers(&args, &env, &file, &found, error, sizeof(error));
+        r = load_config(&args, &config, error, sizeof(error));
         if (r == -ENOMEM)
                 return log_oom(), EXIT_RUNTIME;
+        if (r < 0 && *error)
+                log_error("%s", error); /* else logged where it failed */
         if (r < 0)
-                return log_error("%s", error), EXIT_USAGE;
-
-        mid = machine_app_id();
-        in = (ResolveInputs){
-                .flags = &args.flags,
-                .env = &env,
-                .file = &file,
-                .config_file_found = found,
-                .pid1_sentinel = getenv(PID1_SENTINEL_ENV),
-                .pid = getpid(),
-                .ppid = getppid(),
-                .machine_id = mid,
-        };
-        r = agent_config_resolve(&in, &config, error, sizeof(error));
-        if (r == -ENOMEM)
-                return log_oom(), EXIT_RUNTIME;
-        if (r < 0)
-                return log_error("%s", error), EXIT_USAGE;
+                return EXIT_USAGE;
 
         r = load_token_file(&config, error, sizeof(error));
         if (r == -ENOMEM)

@@ -15,7 +15,8 @@
 #include <systemd/sd-bus.h>
 
 #include "config.h"
-#include "core/config-file.h"
+#include "core/cli.h"
+#include "core/agent-config.h"
 #include "core/exit-status.h"
 #include "daemon/control.h"
 #include "identity/host-store.h"
@@ -26,6 +27,7 @@
 #define MAX_DROP_CAUSES     8
 
 typedef struct StatusArgs {
+        bool health;
         bool json;
         bool help;
         const char *socket;
@@ -64,44 +66,48 @@ static void status_help(const char *cmd)
                        "Exit status: 0 shown, 1 the agent cannot be reached or refused, 2 usage.\n");
 }
 
+enum { STATUS_JSON, STATUS_SOCKET, STATUS_HELP };
+
+static int status_option(int id, const char *arg, void *userdata, char *error, size_t error_size)
+{
+        StatusArgs *a = userdata;
+
+        switch (id) {
+        case STATUS_JSON:
+                if (a->health)
+                        return -ENOENT; /* `health` prints one line, never JSON */
+                a->json = true;
+                return 0;
+        case STATUS_SOCKET:
+                a->socket = arg;
+                return 0;
+        default:
+                a->help = true;
+                return 0;
+        }
+}
+
 static int status_args_parse(const char *cmd, int argc, char **argv, StatusArgs *ret)
 {
-        static const struct option opts[] = {
-                {"json", no_argument, NULL, 'j'},
-                {"control-socket", required_argument, NULL, 's'},
-                {"help", no_argument, NULL, 'h'},
-                {},
+        static const CliOption options[] = {
+                {"json", 0, no_argument, STATUS_JSON},
+                {"control-socket", 0, required_argument, STATUS_SOCKET},
+                {"help", 'h', no_argument, STATUS_HELP},
         };
-        int c;
+        _cleanup_(settings_done) Settings none = {};
+        char hint[64], error[512];
+        int r;
 
-        optind = 0;
-        opterr = 0;
-        while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
-                switch (c) {
-                case 'j':
-                        if (streq(cmd, "health"))
-                                goto unknown;
-                        ret->json = true;
-                        break;
-                case 's':
-                        ret->socket = optarg;
-                        break;
-                case 'h':
-                        ret->help = true;
-                        break;
-                default:
-                        goto unknown;
-                }
-        }
-        if (optind < argc) {
-                fprintf(stderr, "linuxguard %s: unexpected argument '%s'\n", cmd, argv[optind]);
-                return -EINVAL;
-        }
-        return 0;
-unknown:
-        fprintf(stderr, "linuxguard %s: unknown option '%s' (see 'linuxguard %s --help')\n", cmd,
-                argv[optind - 1], cmd);
-        return -EINVAL;
+        snprintf(hint, sizeof(hint), " (see 'linuxguard %s --help')", cmd);
+        ret->health = streq(cmd, "health");
+        r = cli_parse(&(const CliCommand){.options = options,
+                                          .n_options = ELEMENTSOF(options),
+                                          .unknown_hint = hint,
+                                          .on_option = status_option},
+                      argc, argv, &none, ret, NULL, error, sizeof(error));
+        if (r < 0)
+                fprintf(stderr, "linuxguard %s: %s\n", cmd, error);
+        return r;
 }
 
 /* --- finding the agent --- */
@@ -179,27 +185,31 @@ static int query_system_bus(sd_bus_message **ret, char *why, size_t size)
         return r;
 }
 
-/* The control socket the agent was configured with when the option does not say: the config file's. */
-static const char *configured_socket(Settings *file)
+/* The control socket the agent was configured with when the option does not say: the config file's.
+ * NULL when it names none, or cannot be read (the agent then refused to start with it anyway). */
+static const char *configured_socket(AgentConfig *c)
 {
         char error[256];
 
-        if (config_file_load(DEFAULT_CONFIG_FILE, false, file, error, sizeof(error)) < 0)
+        if (agent_config_load(&(const AgentConfigRequest){.mode = MODE_CHOICE_HOST}, c, error,
+                              sizeof(error)) < 0)
                 return NULL;
-        return settings_str(file, SETTING_CONTROL_SOCKET);
+        if (c->settings.v[SETTING_CONTROL_SOCKET].source != SOURCE_FILE)
+                return NULL;
+        return settings_str(&c->settings, SETTING_CONTROL_SOCKET);
 }
 
 /* -EACCES when an agent refused us, else the error of the last place tried. `why` says it all. */
 static int query_agent(const char *socket_spec, sd_bus_message **ret, char *why, size_t size)
 {
-        _cleanup_(settings_done) Settings file = {};
+        _cleanup_(agent_config_done) AgentConfig config = {};
         const char *sockets[2] = {};
         char one[512];
         size_t n = 0;
         int r = -ENOENT;
 
         if (!socket_spec)
-                socket_spec = configured_socket(&file);
+                socket_spec = configured_socket(&config);
         if (socket_spec)
                 sockets[0] = socket_spec;
         else {

@@ -3,10 +3,12 @@
 
 #include "core/agent-config.h"
 
+#include <assert.h>
 #include <errno.h>
+#include <unistd.h>
 
 #include "config.h"
-#include "core/cli.h"
+#include "core/config-file.h"
 #include "util/macro.h"
 
 int agent_config_resolve(ResolveInputs *in, AgentConfig *ret, char *error, size_t error_size)
@@ -22,6 +24,7 @@ int agent_config_resolve(ResolveInputs *in, AgentConfig *ret, char *error, size_
         settings_overlay(&ret->settings, in->flags);
 
         mi = (ModeInputs){
+                .choice = in->mode,
                 .flag_ephemeral = settings_bool(&ret->settings, SETTING_EPHEMERAL),
                 .enroll_token = settings_str(&ret->settings, SETTING_ENROLL_TOKEN),
                 .pid1_sentinel = in->pid1_sentinel,
@@ -53,6 +56,59 @@ int agent_config_resolve(ResolveInputs *in, AgentConfig *ret, char *error, size_
                 return r;
         ret->has_workload_id = r >= 0;
         return 0;
+}
+
+static int env_layer(const AgentConfigRequest *req, Settings *env, char *error, size_t error_size)
+{
+        int r;
+
+        if (req->envp) {
+                r = settings_from_env(req->envp, env, error, error_size);
+                if (r < 0)
+                        return r;
+        }
+        if (req->ignore_env_token)
+                setting_value_reset(SETTING_ENROLL_TOKEN, &env->v[SETTING_ENROLL_TOKEN]);
+        if (!req->enroll_token)
+                return 0;
+        setting_value_reset(SETTING_ENROLL_TOKEN, &env->v[SETTING_ENROLL_TOKEN]);
+        return setting_parse(SETTING_ENROLL_TOKEN, req->enroll_token, SOURCE_ENV, &env->v[SETTING_ENROLL_TOKEN]);
+}
+
+int agent_config_load(const AgentConfigRequest *req, AgentConfig *ret, char *error, size_t error_size)
+{
+        _cleanup_(settings_done) Settings none = {}, env = {}, file = {};
+        Settings *flags;
+        const char *path;
+        bool required;
+        ResolveInputs in;
+        int r;
+
+        assert(req && ret && error);
+        flags = req->flags ?: &none;
+        r = env_layer(req, &env, error, error_size);
+        if (r < 0)
+                return r;
+
+        path = req->config_file ?: settings_str(flags, SETTING_CONFIG);
+        required = path;
+        path = path ?: DEFAULT_CONFIG_FILE;
+        r = config_file_load(path, required, &file, error, error_size);
+        if (r < 0)
+                return r;
+
+        in = (ResolveInputs){
+                .flags = flags,
+                .env = &env,
+                .file = &file,
+                .mode = req->mode,
+                .config_file_found = access(path, F_OK) >= 0,
+                .pid1_sentinel = req->pid1_sentinel,
+                .pid = req->pid,
+                .ppid = req->ppid,
+                .machine_id = req->machine_id,
+        };
+        return agent_config_resolve(&in, ret, error, error_size);
 }
 
 void agent_config_done(AgentConfig *c)

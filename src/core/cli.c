@@ -1,8 +1,10 @@
-/* Command-line parsing. getopt_long's option array is built from the settings table so that a flag
- * cannot exist without its help text, environment binding and config key being listed too. */
+/* Command-line parsing. getopt_long's option array is built from the settings table (and the command's
+ * own few options), so that a flag cannot exist without its help text, environment binding and config
+ * key being listed too, and every subcommand words its errors the same way. */
 
 #include "core/cli.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <getopt.h>
 
@@ -10,41 +12,50 @@
 #include "util/macro.h"
 
 enum {
-        OPT_HELP = 'h',
-        OPT_DRY_RUN = 0x100,
+        OPT_OWN_BASE = 0x100,     /* + index into CliCommand.options */
         OPT_SETTING_BASE = 0x200, /* + SettingId */
 };
 
-static size_t build_options(struct option *opts, size_t n)
+static bool command_has_setting(const CliCommand *cmd, SettingId id)
 {
-        size_t o = 0;
+        if (cmd->all_settings)
+                return true;
+        for (size_t i = 0; i < cmd->n_settings; i++)
+                if (cmd->settings[i] == id)
+                        return true;
+        return false;
+}
 
-        for (size_t i = 0; i < _SETTING_MAX && o + 3 < n; i++) {
+static void build_options(const CliCommand *cmd, struct option *opts, char *shorts)
+{
+        size_t o = 0, s = 0;
+
+        shorts[s++] = ':';
+        for (size_t i = 0; i < _SETTING_MAX; i++) {
                 const SettingInfo *info = setting_info(i);
-                if (!info->flag)
+
+                if (!info->flag || !command_has_setting(cmd, i))
                         continue;
                 opts[o++] = (struct option){
                         .name = info->flag,
-                        .has_arg = info->flag_takes_value         ? required_argument
-                                   : i == SETTING_LOADER_EMBEDDED ? optional_argument
-                                                                  : no_argument,
+                        .has_arg = info->flag_takes_value      ? required_argument
+                                   : info->flag_value_optional ? optional_argument
+                                                               : no_argument,
                         .val = OPT_SETTING_BASE + (int)i,
                 };
         }
-        opts[o++] = (struct option){"dry-run", no_argument, NULL, OPT_DRY_RUN};
-        opts[o++] = (struct option){"help", no_argument, NULL, OPT_HELP};
+        for (size_t i = 0; i < cmd->n_options; i++) {
+                opts[o++] = (struct option){cmd->options[i].name, cmd->options[i].has_arg, NULL,
+                                            OPT_OWN_BASE + (int)i};
+                if (cmd->options[i].short_name)
+                        shorts[s++] = cmd->options[i].short_name;
+        }
         opts[o] = (struct option){};
-        return o;
+        shorts[s] = '\0';
 }
 
-/* The argv slot getopt just consumed, to find the bytes of an --enroll-token value. */
-static void wipe_arg(char *value)
-{
-        if (value)
-                explicit_bzero(value, strlen(value));
-}
-
-static int parse_setting_flag(SettingId id, char *arg, StartArgs *ret, char *error, size_t error_size)
+static int parse_setting_flag(const CliCommand *cmd, SettingId id, char *arg, Settings *flags, char *error,
+                              size_t error_size)
 {
         const SettingInfo *info = setting_info(id);
         const char *value = arg;
@@ -52,20 +63,21 @@ static int parse_setting_flag(SettingId id, char *arg, StartArgs *ret, char *err
 
         if (info->type == SETTING_BOOL && !arg)
                 value = "true";
-        if (info->type == SETTING_STRING && isempty(value) && id != SETTING_ENROLL_TOKEN) {
+        if (cmd->empty_value_is_missing && info->type == SETTING_STRING && isempty(value) &&
+            id != SETTING_ENROLL_TOKEN) {
                 snprintf(error, error_size, "--%s: a value is required (accepts %s)", info->flag,
                          info->accepts);
                 return -EINVAL;
         }
 
-        setting_value_reset(id, &ret->flags.v[id]);
+        setting_value_reset(id, &flags->v[id]);
         /* An empty --enroll-token="" does not count as given: the trigger needs a non-empty token. */
         if (id == SETTING_ENROLL_TOKEN && isempty(value))
                 return 0;
 
-        r = setting_parse(id, value, SOURCE_FLAG, &ret->flags.v[id]);
-        if (info->secret)
-                wipe_arg(arg);
+        r = isempty(value) ? -EINVAL : setting_parse(id, value, SOURCE_FLAG, &flags->v[id]);
+        if (info->secret && arg)
+                explicit_bzero(arg, strlen(arg));
         if (r == -ENOMEM)
                 return r;
         if (r < 0) {
@@ -74,60 +86,110 @@ static int parse_setting_flag(SettingId id, char *arg, StartArgs *ret, char *err
                                  info->accepts);
                 else
                         snprintf(error, error_size, "--%s: invalid value \"%s\" (accepts %s)", info->flag,
-                                 value, info->accepts);
+                                 strempty(value), info->accepts);
                 return r;
         }
         return 0;
 }
 
-int start_args_parse(int argc, char **argv, StartArgs *ret, char *error, size_t error_size)
+/* The option getopt refused, as the user wrote it: "-x" for a short one, else the argument itself. */
+static void unknown_option(const CliCommand *cmd, char **argv, char *error, size_t error_size)
 {
-        struct option opts[_SETTING_MAX + 3];
+        const char *arg = argv[optind - 1];
+
+        if (optopt > 0 && optopt < 0x80 && !startswith(arg, "--"))
+                snprintf(error, error_size, "unknown option '-%c'%s", optopt, strempty(cmd->unknown_hint));
+        else
+                snprintf(error, error_size, "unknown option '%s'%s", arg, strempty(cmd->unknown_hint));
+}
+
+int cli_parse(const CliCommand *cmd, int argc, char **argv, Settings *flags, void *userdata, int *ret_optind,
+              char *error, size_t error_size)
+{
+        struct option opts[_SETTING_MAX + CLI_OPTIONS_MAX + 1];
+        char shorts[CLI_OPTIONS_MAX + 2];
         int c, r;
 
-        build_options(opts, ELEMENTSOF(opts));
-        *ret = (StartArgs){};
+        assert(cmd && argv && flags && error);
+        assert(cmd->n_options <= CLI_OPTIONS_MAX);
+        assert(cmd->n_options == 0 || cmd->on_option);
+
+        build_options(cmd, opts, shorts);
         optind = 0;
         opterr = 0;
-
-        while ((c = getopt_long(argc, argv, ":h", opts, NULL)) >= 0) {
-                switch (c) {
-                case OPT_HELP:
-                        ret->help = true;
-                        break;
-                case OPT_DRY_RUN:
-                        ret->dry_run = true;
-                        break;
-                case ':':
-                        snprintf(error, error_size,
-                                 "%s: a value is required (see 'linuxguard start --help')",
-                                 argv[optind - 1]);
+        while ((c = getopt_long(argc, argv, shorts, opts, NULL)) >= 0) {
+                if (c == ':' && cmd->missing_hint) {
+                        snprintf(error, error_size, "%s: a value is required%s", argv[optind - 1],
+                                 cmd->missing_hint);
                         return -EINVAL;
-                case '?':
-                        if (optopt)
-                                snprintf(error, error_size,
-                                         "unknown option '-%c' (see 'linuxguard start --help' for the "
-                                         "accepted flags)",
-                                         optopt);
-                        else
-                                snprintf(error, error_size,
-                                         "unknown option '%s' (see 'linuxguard start --help' for the "
-                                         "accepted flags)",
-                                         argv[optind - 1]);
+                }
+                if (c == ':' || c == '?') {
+                        unknown_option(cmd, argv, error, error_size);
                         return -EINVAL;
-                default:
-                        r = parse_setting_flag(c - OPT_SETTING_BASE, optarg, ret, error, error_size);
+                }
+                if (c >= OPT_SETTING_BASE) {
+                        r = parse_setting_flag(cmd, c - OPT_SETTING_BASE, optarg, flags, error, error_size);
                         if (r < 0)
                                 return r;
+                        continue;
                 }
+
+                const CliOption *o = NULL;
+                for (size_t i = 0; i < cmd->n_options && !o; i++)
+                        if (c == OPT_OWN_BASE + (int)i || (c < 0x80 && c == cmd->options[i].short_name))
+                                o = &cmd->options[i];
+                assert(o);
+                r = cmd->on_option(o->id, optarg, userdata, error, error_size);
+                if (r == -ENOENT) {
+                        unknown_option(cmd, argv, error, error_size);
+                        return -EINVAL;
+                }
+                if (r < 0)
+                        return r;
         }
 
-        if (optind < argc) {
-                snprintf(error, error_size, "unexpected argument '%s' (start takes flags only)",
-                         argv[optind]);
+        if (optind < argc && !cmd->positional) {
+                snprintf(error, error_size, "unexpected argument '%s'%s", argv[optind],
+                         strempty(cmd->unexpected_hint));
                 return -EINVAL;
         }
+        if (ret_optind)
+                *ret_optind = optind;
         return 0;
+}
+
+enum { START_HELP, START_DRY_RUN };
+
+static int start_option(int id, const char *arg, void *userdata, char *error, size_t error_size)
+{
+        StartArgs *a = userdata;
+
+        if (id == START_HELP)
+                a->help = true;
+        else
+                a->dry_run = true;
+        return 0;
+}
+
+int start_args_parse(int argc, char **argv, StartArgs *ret, char *error, size_t error_size)
+{
+        static const CliOption options[] = {
+                {"dry-run", 0, no_argument, START_DRY_RUN},
+                {"help", 'h', no_argument, START_HELP},
+        };
+        static const CliCommand cmd = {
+                .options = options,
+                .n_options = ELEMENTSOF(options),
+                .all_settings = true,
+                .empty_value_is_missing = true,
+                .missing_hint = " (see 'linuxguard start --help')",
+                .unknown_hint = " (see 'linuxguard start --help' for the accepted flags)",
+                .unexpected_hint = " (start takes flags only)",
+                .on_option = start_option,
+        };
+
+        *ret = (StartArgs){};
+        return cli_parse(&cmd, argc, argv, &ret->flags, ret, NULL, error, error_size);
 }
 
 void start_args_done(StartArgs *a)
@@ -143,9 +205,9 @@ void cli_print_start_options(FILE *f)
 
                 if (info->flag)
                         snprintf(flag, sizeof(flag), "--%s%s", info->flag,
-                                 info->flag_takes_value         ? "=VALUE"
-                                 : i == SETTING_LOADER_EMBEDDED ? "[=BOOL]"
-                                                                : "");
+                                 info->flag_takes_value      ? "=VALUE"
+                                 : info->flag_value_optional ? "[=BOOL]"
+                                                             : "");
                 else
                         snprintf(flag, sizeof(flag), "(no flag)");
                 fprintf(f, "  %-26s %s\n", flag, info->help);

@@ -2,15 +2,15 @@
 
 #include "core/mode.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "util/macro.h"
 
-void mode_resolve(const ModeInputs *in, pid_t parent_pid, Profile *ret)
+static unsigned mode_triggers(const ModeInputs *in)
 {
         unsigned t = 0;
-        bool ephemeral;
 
         if (in->flag_ephemeral)
                 t |= TRIGGER_FLAG;
@@ -20,6 +20,17 @@ void mode_resolve(const ModeInputs *in, pid_t parent_pid, Profile *ret)
                 t |= TRIGGER_PID1;
         if (in->pid1_sentinel)
                 t |= TRIGGER_SENTINEL;
+        return t;
+}
+
+void mode_resolve(const ModeInputs *in, pid_t parent_pid, Profile *ret)
+{
+        unsigned t;
+        bool ephemeral;
+
+        assert(in && ret);
+        assert(in->choice == MODE_CHOICE_TRIGGERS || in->choice == MODE_CHOICE_HOST);
+        t = in->choice == MODE_CHOICE_HOST ? 0 : mode_triggers(in);
         ephemeral = t != 0;
 
         *ret = (Profile){
@@ -31,10 +42,10 @@ void mode_resolve(const ModeInputs *in, pid_t parent_pid, Profile *ret)
                 .sd_notify = !ephemeral,
                 .control_system_bus = !ephemeral,
                 /* PID 1 without the sentinel is the shim; with it, we are the agent it started. */
-                .pid1_shim = in->pid == 1 && !in->pid1_sentinel,
+                .pid1_shim = (t & TRIGGER_PID1) && !(t & TRIGGER_SENTINEL),
                 .log_to_journal = !ephemeral,
                 .loader_embedded = ephemeral && in->built_with_loader_embedded,
-                .sentinel_misuse = in->pid1_sentinel && parent_pid != 1,
+                .sentinel_misuse = (t & TRIGGER_SENTINEL) && parent_pid != 1,
         };
 }
 

@@ -23,7 +23,15 @@ typedef enum CredentialStore {
         CREDENTIALS_MEMORY, /* in memory only; optionally mirrored to the tmpfs TLS cache */
 } CredentialStore;
 
+/* Who decides the mode: `start` asks the triggers; enroll, bpf and status act for the host, whoever runs
+ * them (as PID 1 in a container too) and with whatever is in their environment. */
+typedef enum ModeChoice {
+        MODE_CHOICE_TRIGGERS,
+        MODE_CHOICE_HOST,
+} ModeChoice;
+
 typedef struct ModeInputs {
+        ModeChoice choice;
         bool flag_ephemeral;
         const char *enroll_token;  /* the effective token (flag or environment), may be NULL */
         const char *pid1_sentinel; /* value of LINUXGUARD_PID1_CHILD, may be NULL */

@@ -166,6 +166,7 @@ const SettingInfo setting_table[_SETTING_MAX] = {
                 {.def_doc = BUILT_WITH_LOADER_EMBEDDED ? "on in ephemeral mode, off on hosts" : "off",
                  .name = "loader_embedded",
                  .flag = "loader-embedded",
+                 .flag_value_optional = true,
                  .env = "LINUXGUARD_LOADER_EMBEDDED",
                  .key = "loader_embedded",
                  .type = SETTING_BOOL,

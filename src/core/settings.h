@@ -90,11 +90,12 @@ typedef struct SettingInfo {
         SettingType type;
         bool secret; /* redacted everywhere */
         bool flag_takes_value;
-        uint64_t min, max;   /* SETTING_UINT range, and the range of a LIST_UINT element */
-        ListKind list_kind;  /* SETTING_LIST elements */
-        unsigned max_items;  /* SETTING_LIST: at most this many elements */
-        unsigned max_len;    /* SETTING_LIST of paths: bytes per element */
-        const char *accepts; /* what a valid value looks like, for errors and --help */
+        bool flag_value_optional; /* a SETTING_BOOL flag that also takes =BOOL */
+        uint64_t min, max;        /* SETTING_UINT range, and the range of a LIST_UINT element */
+        ListKind list_kind;       /* SETTING_LIST elements */
+        unsigned max_items;       /* SETTING_LIST: at most this many elements */
+        unsigned max_len;         /* SETTING_LIST of paths: bytes per element */
+        const char *accepts;      /* what a valid value looks like, for errors and --help */
         const char *help;
         const char *def; /* the default, as a value setting_parse() accepts; NULL: none (or the profile's) */
         const char *def_doc; /* how --help and the docs word the default when not simply `def` */
