@@ -340,17 +340,7 @@ static int enroll_and_save(const AgentConfig *c, const char *token, const char *
         int r;
 
         (void)gethostname(hostname, sizeof(hostname) - 1);
-        p = (EnrollParams){
-                .api_url = settings_str(&c->settings, SETTING_API_URL),
-                .ca_file = settings_str(&c->settings, SETTING_CA_FILE),
-                .tenant_id = settings_str(&c->settings, SETTING_TENANT_ID),
-                .token = token,
-                .workload_id = c->workload_id,
-                .hostname = hostname,
-                .mode = "host",
-                .agent_version = PACKAGE_VERSION,
-                .give_up_usec = settings_uint(&c->settings, SETTING_ENROLL_TIMEOUT) * USEC_PER_SEC,
-        };
+        p = enroll_params_from_config(c, token, hostname);
 
         r = sd_event_new(&event);
         if (r < 0)
@@ -375,6 +365,7 @@ int run_enroll(int argc, char **argv)
 {
         _cleanup_(agent_config_done) AgentConfig config = {};
         _cleanup_secure_ char *token = NULL;
+        EnrollParams params;
         EnrollArgs args = {};
         char error[1024] = "";
         const char *dir, *problem;
@@ -398,15 +389,9 @@ int run_enroll(int argc, char **argv)
         if (!config.has_workload_id)
                 return usage_error("no workload identity: /etc/machine-id is missing; pass --workload-id"),
                        EXIT_USAGE;
-        problem = enroll_params_check(&(EnrollParams){
-                .api_url = settings_str(&config.settings, SETTING_API_URL),
-                .tenant_id = settings_str(&config.settings, SETTING_TENANT_ID),
-                .token = "-",
-                .workload_id = config.workload_id,
-                .hostname = "-",
-                .mode = "host",
-                .agent_version = PACKAGE_VERSION,
-        });
+        /* Refuse an incomplete configuration before asking for the token. */
+        params = enroll_params_from_config(&config, "-", "-");
+        problem = enroll_params_check(&params);
         if (problem)
                 return usage_error(problem), EXIT_USAGE;
 

@@ -170,6 +170,7 @@ static void setup_logging(const AgentConfig *c)
                                                                       : "LINUXGUARD_MODE=host");
 }
 
+/* Returns the exit status: the event loop's when it ends (SIGINT/SIGTERM), else why it could not run. */
 static int run_agent(AgentConfig *config)
 {
         _cleanup_(pidfile_releasep) PidFile *pidfile = NULL;
@@ -186,7 +187,8 @@ static int run_agent(AgentConfig *config)
                         return EXIT_ALREADY_RUNNING;
                 }
                 if (r < 0)
-                        return log_error_errno(r, "Failed to create PID file %s: %m", PIDFILE_PATH);
+                        return log_error_errno(r, "Failed to create PID file %s: %m", PIDFILE_PATH),
+                               EXIT_RUNTIME;
         }
 
         if (check_capabilities(config) < 0)
@@ -194,10 +196,10 @@ static int run_agent(AgentConfig *config)
 
         r = manager_new(&m, config);
         if (r < 0)
-                return log_error_errno(r, "Failed to set up the event loop: %m");
+                return log_error_errno(r, "Failed to set up the event loop: %m"), EXIT_RUNTIME;
         r = manager_start(m);
         if (r < 0)
-                return log_error_errno(r, "Failed to start the agent: %m");
+                return log_error_errno(r, "Failed to start the agent: %m"), EXIT_RUNTIME;
 
         if (config->profile.mode == MODE_HOST) {
                 r = manager_start_host_identity(m);
@@ -208,7 +210,7 @@ static int run_agent(AgentConfig *config)
                 if (r > 0)
                         return r; /* refused: already logged, this is the exit status */
                 if (r < 0)
-                        return log_error_errno(r, "Failed to start enrolment: %m");
+                        return log_error_errno(r, "Failed to start enrolment: %m"), EXIT_RUNTIME;
         }
 
         log_info("linuxguard %s started in %s mode, output %s.", PACKAGE_VERSION,
@@ -218,7 +220,8 @@ static int run_agent(AgentConfig *config)
                 log_warning_errno(r, "Failed to enable the systemd watchdog, ignoring: %m");
         (void)notify_ready(config->profile.sd_notify);
         manager_update_status(m);
-        return manager_run(m);
+        r = manager_run(m); /* logged there */
+        return r < 0 ? EXIT_RUNTIME : r;
 }
 
 int run_start(int argc, char **argv)
@@ -266,6 +269,5 @@ int run_start(int argc, char **argv)
                 return pid1_shim_run(argc + 1, argv - 1, config.settings.v[SETTING_ENROLL_TOKEN].str);
         }
 
-        r = run_agent(&config);
-        return r < 0 ? EXIT_RUNTIME : r;
+        return run_agent(&config);
 }

@@ -145,18 +145,8 @@ static void on_enrolled(int r, TlsIdentity *identity, const char *error_text, vo
 
 static int start_enrolment(Manager *m)
 {
-        const Settings *s = &m->config->settings;
-        EnrollParams p = {
-                .api_url = settings_str(s, SETTING_API_URL),
-                .ca_file = settings_str(s, SETTING_CA_FILE),
-                .tenant_id = settings_str(s, SETTING_TENANT_ID),
-                .token = settings_str(s, SETTING_ENROLL_TOKEN),
-                .workload_id = m->config->workload_id,
-                .hostname = m->hostname,
-                .mode = agent_mode_to_string(m->config->profile.mode),
-                .agent_version = PACKAGE_VERSION,
-                .give_up_usec = settings_uint(s, SETTING_ENROLL_TIMEOUT) * USEC_PER_SEC,
-        };
+        EnrollParams p = enroll_params_from_config(
+                m->config, settings_str(&m->config->settings, SETTING_ENROLL_TOKEN), m->hostname);
         const char *why = enroll_params_check(&p);
         int r;
 

@@ -8,8 +8,10 @@
  *                ^          |
  *                +- timer <-+ transient: backoff_next() or -ETIMEDOUT -> done() */
 
+#include <assert.h>
 #include <inttypes.h>
 
+#include "config.h"
 #include "core/backoff.h"
 #include "core/enroll-proto.h"
 #include "core/http-time.h"
@@ -49,6 +51,24 @@ struct Enroll {
         enroll_done_t done;
         void *userdata;
 };
+
+EnrollParams enroll_params_from_config(const AgentConfig *c, const char *token, const char *hostname)
+{
+        const Settings *s = &c->settings;
+
+        assert(c);
+        return (EnrollParams){
+                .api_url = settings_str(s, SETTING_API_URL),
+                .ca_file = settings_str(s, SETTING_CA_FILE),
+                .tenant_id = settings_str(s, SETTING_TENANT_ID),
+                .token = token,
+                .workload_id = c->workload_id,
+                .hostname = hostname,
+                .mode = agent_mode_to_string(c->profile.mode),
+                .agent_version = PACKAGE_VERSION,
+                .give_up_usec = settings_uint(s, SETTING_ENROLL_TIMEOUT) * USEC_PER_SEC,
+        };
+}
 
 static EnrollRequest enroll_request_from_params(const EnrollParams *p, const char *csr)
 {

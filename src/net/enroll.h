@@ -3,6 +3,7 @@
 
 #include <systemd/sd-event.h>
 
+#include "core/agent-config.h"
 #include "net/tls-identity.h"
 #include "util/macro.h"
 #include "util/time-util.h"
@@ -21,6 +22,10 @@ typedef struct EnrollParams {
         usec_t backoff_max_usec;     /* 0 = 60 s */
         usec_t request_timeout_usec; /* per attempt; 0 = 60 s */
 } EnrollParams;
+
+/* The parameters the configuration gives: API, CA, tenant, workload id, mode and enrol timeout from
+ * `c`; `token` and `hostname` are borrowed. Both `linuxguard enroll` and the ephemeral agent use this. */
+EnrollParams enroll_params_from_config(const AgentConfig *c, const char *token, const char *hostname);
 
 /* Result of an enrolment, delivered once from the event loop:
  *   0             success: `identity` is verified (key matches, chains to caChain) and now the callee's

@@ -66,6 +66,29 @@ START_TEST(test_sentinel_without_pid1_parent_still_triggers_and_is_flagged)
 }
 END_TEST
 
+/* enroll, bpf and status choose the host, whoever runs them: no trigger counts, nothing becomes the shim. */
+START_TEST(test_host_choice_ignores_every_trigger)
+{
+        ModeInputs in = {
+                .choice = MODE_CHOICE_HOST,
+                .flag_ephemeral = true,
+                .enroll_token = "123456",
+                .pid = 1,
+                .pid1_sentinel = "1",
+                .built_with_loader_embedded = true,
+        };
+        Profile p;
+
+        mode_resolve(&in, 77, &p);
+        ck_assert_int_eq(p.mode, MODE_HOST);
+        ck_assert_uint_eq(p.triggers, 0);
+        ck_assert(!p.pid1_shim);
+        ck_assert(!p.sentinel_misuse);
+        ck_assert(!p.loader_embedded);
+        ck_assert_str_eq(p.state_dir, HOST_STATE_DIR);
+}
+END_TEST
+
 START_TEST(test_loader_default_follows_build_option)
 {
         ModeInputs in = {.flag_ephemeral = true, .pid = 500, .built_with_loader_embedded = false};
@@ -98,6 +121,7 @@ static Suite *mode_suite(void)
         tcase_add_test(tc, test_empty_token_is_not_a_trigger);
         tcase_add_test(tc, test_sentinel_without_pid1_parent_still_triggers_and_is_flagged);
         tcase_add_test(tc, test_loader_default_follows_build_option);
+        tcase_add_test(tc, test_host_choice_ignores_every_trigger);
         tcase_add_test(tc, test_trigger_names);
         suite_add_tcase(s, tc);
         return s;

@@ -1,13 +1,16 @@
 /* Settings: boolean parsing, environment bindings, layer precedence, config-file refusals, CLI errors. */
 
 #include <errno.h>
+#include <getopt.h>
 #include <netinet/in.h>
+#include <unistd.h>
 
 #include "check-tap.h"
 #include "config.h"
 #include "core/agent-config.h"
 #include "core/cli.h"
 #include "core/config-file.h"
+#include "net/enroll.h"
 #include "sensors/sensors.h"
 #include "ship/shipper.h"
 #include "util/macro.h"
@@ -128,6 +131,132 @@ START_TEST(test_precedence)
                 ck_assert_str_eq(settings_str(&c.settings, SETTING_API_URL), t[i].want);
                 ck_assert_int_eq(c.settings.v[SETTING_API_URL].source, t[i].src);
         }
+}
+END_TEST
+
+/* agent_config_load() builds the same layers for every subcommand: flag > environment > file > default. */
+START_TEST(test_load_layers)
+{
+        char path[] = "/tmp/test-settings-XXXXXX", arg0[] = "start", arg1[64], arg2[] = "--log-level=debug";
+        const char *const envp[] = {"LINUXGUARD_LOG_LEVEL=notice",
+                                    "LINUXGUARD_OUTPUT=api",
+                                    "LINUXGUARD_ENROLL_TOKEN=envtok",
+                                    "LINUXGUARD_TENANT_ID=t-env",
+                                    "LINUXGUARD_NODE_NAME=n",
+                                    "LINUXGUARD_POD_UID=p",
+                                    NULL};
+        static const char conf[] =
+                "log_level = \"warning\";\noutput = \"file:/x\";\ntenant_id = \"t-file\";\n"
+                "heartbeat_interval = 7;\n";
+        char *argv[] = {arg0, arg1, arg2, NULL};
+        char err[512] = "";
+        int fd;
+
+        fd = mkstemp(path);
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(write(fd, conf, strlen(conf)), (ssize_t)strlen(conf));
+        close(fd);
+        snprintf(arg1, sizeof(arg1), "--config=%s", path);
+
+        for (int host = 0; host <= 1; host++) {
+                _cleanup_(start_args_done) StartArgs a = {};
+                _cleanup_(agent_config_done) AgentConfig c = {};
+                const Settings *s = &c.settings;
+
+                ck_assert_int_eq(start_args_parse(3, argv, &a, err, sizeof(err)), 0);
+                ck_assert_int_eq(
+                        agent_config_load(&(const AgentConfigRequest){.mode = host ? MODE_CHOICE_HOST
+                                                                                   : MODE_CHOICE_TRIGGERS,
+                                                                      .flags = &a.flags,
+                                                                      .envp = envp,
+                                                                      .ignore_env_token = host,
+                                                                      .pid = 1,
+                                                                      .ppid = 0,
+                                                                      .machine_id = "m"},
+                                          &c, err, sizeof(err)),
+                        0);
+                ck_assert(c.config_file_found);
+                ck_assert_str_eq(settings_str(s, SETTING_LOG_LEVEL), "debug"); /* flag */
+                ck_assert_int_eq(s->v[SETTING_LOG_LEVEL].source, SOURCE_FLAG);
+                ck_assert_str_eq(settings_str(s, SETTING_OUTPUT), "api"); /* environment over file */
+                ck_assert_str_eq(settings_str(s, SETTING_TENANT_ID), "t-env");
+                ck_assert_uint_eq(settings_uint(s, SETTING_HEARTBEAT_INTERVAL), 7); /* file */
+                ck_assert_int_eq(s->v[SETTING_HEARTBEAT_INTERVAL].source, SOURCE_FILE);
+                ck_assert_uint_eq(settings_uint(s, SETTING_ENROLL_TIMEOUT), SETTING_DEFAULT_ENROLL_TIMEOUT);
+                ck_assert_int_eq(s->v[SETTING_ENROLL_TIMEOUT].source, SOURCE_DEFAULT);
+                /* PID 1 and a token: ephemeral when the triggers decide, the host when it is chosen. */
+                ck_assert_int_eq(c.profile.mode, host ? MODE_HOST : MODE_EPHEMERAL);
+                ck_assert_int_eq(settings_is_set(s, SETTING_ENROLL_TOKEN), !host);
+        }
+
+        /* A token from the init shim's pipe replaces the environment's; a flag still wins. */
+        {
+                _cleanup_(agent_config_done) AgentConfig c = {};
+
+                ck_assert_int_eq(agent_config_load(&(const AgentConfigRequest){.envp = envp,
+                                                                               .enroll_token = "pipetok",
+                                                                               .config_file = path,
+                                                                               .pid = 100},
+                                                   &c, err, sizeof(err)),
+                                 0);
+                ck_assert_str_eq(settings_str(&c.settings, SETTING_ENROLL_TOKEN), "pipetok");
+                ck_assert_int_eq(c.settings.v[SETTING_ENROLL_TOKEN].source, SOURCE_ENV);
+        }
+        ck_assert_int_eq(unlink(path), 0);
+
+        /* A named file must exist; a bad environment value names its variable. */
+        {
+                _cleanup_(agent_config_done) AgentConfig c = {};
+                const char *const bad[] = {"LINUXGUARD_LOG_FORMAT=yaml", NULL};
+
+                ck_assert_int_lt(agent_config_load(&(const AgentConfigRequest){.mode = MODE_CHOICE_HOST,
+                                                                               .config_file = path},
+                                                   &c, err, sizeof(err)),
+                                 0);
+                ck_assert_ptr_nonnull(strstr(err, path));
+                agent_config_done(&c);
+                ck_assert_int_eq(
+                        agent_config_load(&(const AgentConfigRequest){.envp = bad}, &c, err, sizeof(err)),
+                        -EINVAL);
+                ck_assert_str_eq(err,
+                                 "LINUXGUARD_LOG_FORMAT: invalid value \"yaml\" (accepts text or json)");
+        }
+}
+END_TEST
+
+/* `enroll` and the ephemeral agent enrol with the same parameters, taken from the configuration. */
+START_TEST(test_enroll_params_from_config)
+{
+        _cleanup_(agent_config_done) AgentConfig c = {};
+        const char *const envp[] = {"LINUXGUARD_TENANT_ID=t1", "LINUXGUARD_CA_FILE=/ca.pem",
+                                    "LINUXGUARD_API_URL=https://api.example", NULL};
+        char err[256] = "", path[] = "/tmp/test-settings-XXXXXX";
+        EnrollParams p;
+        int fd;
+
+        fd = mkstemp(path); /* an empty config file */
+        ck_assert_int_ge(fd, 0);
+        close(fd);
+
+        ck_assert_int_eq(agent_config_load(&(const AgentConfigRequest){.mode = MODE_CHOICE_HOST,
+                                                                       .envp = envp,
+                                                                       .config_file = path,
+                                                                       .pid = 1,
+                                                                       .machine_id = "m"},
+                                           &c, err, sizeof(err)),
+                         0);
+        ck_assert_int_eq(unlink(path), 0);
+        p = enroll_params_from_config(&c, "tok", "h1");
+        ck_assert_str_eq(p.api_url, "https://api.example");
+        ck_assert_str_eq(p.ca_file, "/ca.pem");
+        ck_assert_str_eq(p.tenant_id, "t1");
+        ck_assert_str_eq(p.token, "tok");
+        ck_assert_str_eq(p.hostname, "h1");
+        ck_assert_str_eq(p.workload_id, c.workload_id);
+        ck_assert_str_eq(p.mode, "host");
+        ck_assert_str_eq(p.agent_version, PACKAGE_VERSION);
+        ck_assert_uint_eq(p.give_up_usec, SETTING_DEFAULT_ENROLL_TIMEOUT * USEC_PER_SEC);
+        ck_assert_ptr_null(enroll_params_check(&p));
 }
 END_TEST
 
@@ -292,6 +421,82 @@ START_TEST(test_cli_errors)
 }
 END_TEST
 
+enum { OWN_HELP, OWN_NAME, OWN_REFUSED };
+
+static int own_option(int id, const char *arg, void *userdata, char *error, size_t error_size)
+{
+        const char **name = userdata;
+
+        if (id == OWN_REFUSED)
+                return -ENOENT;
+        if (id == OWN_NAME)
+                *name = arg;
+        return 0;
+}
+
+/* The parser every subcommand shares: its own options, a subset of the setting flags, positionals. */
+START_TEST(test_cli_parse_command)
+{
+        static const CliOption options[] = {
+                {"help", 'h', no_argument, OWN_HELP},
+                {"name", 0, required_argument, OWN_NAME},
+                {"refused", 0, no_argument, OWN_REFUSED},
+        };
+        static const SettingId settings[] = {SETTING_TENANT_ID, SETTING_ENROLL_TIMEOUT};
+        CliCommand cmd = {
+                .options = options,
+                .n_options = ELEMENTSOF(options),
+                .settings = settings,
+                .n_settings = ELEMENTSOF(settings),
+                .missing_hint = "",
+                .unknown_hint = " (see --help)",
+                .unexpected_hint = " (flags only)",
+                .on_option = own_option,
+        };
+        static const struct {
+                const char *argv[3];
+                const char *want;
+        } bad[] = {
+                {{"x", "--api-url=https://a"}, "unknown option '--api-url=https://a' (see --help)"},
+                {{"x", "--refused"}, "unknown option '--refused' (see --help)"},
+                {{"x", "-q"}, "unknown option '-q' (see --help)"},
+                {{"x", "--name"}, "--name: a value is required"},
+                {{"x", "--tenant-id="}, "--tenant-id: invalid value \"\" (accepts a tenant identifier)"},
+                {{"x", "--enroll-timeout=0"},
+                 "--enroll-timeout: invalid value \"0\" (accepts seconds, 1 to 86400)"},
+                {{"x", "stray"}, "unexpected argument 'stray' (flags only)"},
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                _cleanup_(settings_done) Settings flags = {};
+                const char *name = NULL;
+                char *argv[3] = {}, err[256] = "";
+                int argc = 0;
+
+                for (; argc < 3 && bad[i].argv[argc]; argc++)
+                        argv[argc] = strdupa(bad[i].argv[argc]);
+                ck_assert_int_eq(cli_parse(&cmd, argc, argv, &flags, &name, NULL, err, sizeof(err)),
+                                 -EINVAL);
+                ck_assert_str_eq(err, bad[i].want);
+        }
+
+        {
+                _cleanup_(settings_done) Settings flags = {};
+                char a0[] = "x", a1[] = "--tenant-id=t1", a2[] = "--name=n", a3[] = "verb";
+                char *argv[] = {a0, a1, a2, a3, NULL}, err[256] = "";
+                const char *name = NULL;
+                int first = 0;
+
+                cmd.positional = true;
+                ck_assert_int_eq(cli_parse(&cmd, 4, argv, &flags, &name, &first, err, sizeof(err)), 0);
+                ck_assert_str_eq(settings_str(&flags, SETTING_TENANT_ID), "t1");
+                ck_assert_int_eq(flags.v[SETTING_TENANT_ID].source, SOURCE_FLAG);
+                ck_assert_str_eq(name, "n");
+                ck_assert_int_eq(first, 3);
+        }
+}
+END_TEST
+
 START_TEST(test_cli_token_is_copied_and_wiped_from_argv)
 {
         _cleanup_(start_args_done) StartArgs a = {};
@@ -444,6 +649,9 @@ static Suite *settings_suite(void)
         tcase_add_test(tc, test_config_file_values);
         tcase_add_test(tc, test_config_file_lists);
         tcase_add_test(tc, test_cli_errors);
+        tcase_add_test(tc, test_cli_parse_command);
+        tcase_add_test(tc, test_load_layers);
+        tcase_add_test(tc, test_enroll_params_from_config);
         tcase_add_test(tc, test_cli_token_is_copied_and_wiped_from_argv);
         suite_add_tcase(s, tc);
         return s;
