@@ -80,7 +80,7 @@ static int parse_setting_flag(SettingId id, char *arg, StartArgs *ret, char *err
         return 0;
 }
 
-int start_args_parse(int argc, char **argv, StartArgs *ret, char *error, size_t error_size)
+static int parse_start_args(int argc, char **argv, StartArgs *ret, char *error, size_t error_size)
 {
         struct option opts[_SETTING_MAX + 3];
         int c, r;
@@ -128,6 +128,16 @@ int start_args_parse(int argc, char **argv, StartArgs *ret, char *error, size_t 
                 return -EINVAL;
         }
         return 0;
+}
+
+int start_args_parse(int argc, char **argv, StartArgs *ret, char *error, size_t error_size)
+{
+        int r = parse_start_args(argc, argv, ret, error, error_size);
+
+        /* A refusal leaves nothing to free. */
+        if (r < 0)
+                start_args_done(ret);
+        return r;
 }
 
 void start_args_done(StartArgs *a)
