@@ -13,40 +13,13 @@
  *
  * Sensors are switched by not loading their programs (names start lg_proc_, lg_file_, lg_net_, lg_kern_). */
 
-#include "vmlinux.h"
-
-#include <bpf/bpf_core_read.h>
-#include <bpf/bpf_helpers.h>
-#include <bpf/bpf_tracing.h>
-
-#include "linuxguard-events.h"
+#include "linuxguard.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
-#define SCRATCH_SIZE      4096 /* power of two, at least 2 * LG_RECORD_MAX */
-#define PENDING_SIZE      640  /* header + the largest syscall payload + its strings */
-#define EINPROGRESS       115
-#define AF_INET           2
-#define AF_INET6          10
-#define SOCK_STREAM       1
-#define IPPROTO_TCP       6
-
-#define AT_FDCWD          -100
-#define S_IFMT            00170000
-#define S_IFDIR           0040000
-
-#define PTRACE_ATTACH     16
-#define PTRACE_SEIZE      0x4206
-#define BPF_PROG_LOAD_CMD 5
-
-_Static_assert(sizeof(struct lg_event_header) + sizeof(struct lg_file) + 2 * LG_PATH_MAX <= PENDING_SIZE,
-               "pending record too small");
-_Static_assert(sizeof(struct lg_event_header) + sizeof(struct lg_exec) + LG_PATH_MAX + LG_ARGV_MAX <=
-                       LG_RECORD_MAX,
-               "exec record too large");
-
 /* Tunables, set by user space before load. The agent's own pid is not one: a pinned set outlives the agent
- * that reads it, so the agent writes its pid into agent_map when it attaches (both loaders do). */
+ * that reads it, so the agent writes its pid into agent_map when it attaches (both loaders do). All are
+ * here, the file sensor's prefixes too, so that the rodata user space fills has one layout, this one. */
 const volatile __u64 wakeup_bytes = 0; /* 0: wake the consumer for every record */
 const volatile bool pid_allow_active = false;
 const volatile bool pid_deny_active = false;
@@ -57,192 +30,21 @@ const volatile char file_prefixes[LG_FILE_PREFIX_MAX][LG_FILE_PREFIX_LEN] = {};
 
 __u64 lg_seq = 0;
 
-struct scratch {
-        char buf[SCRATCH_SIZE];
-};
+lg_events_map_t events SEC(".maps");
+lg_counters_map_t counters SEC(".maps");
+lg_scratch_map_t scratch_map SEC(".maps");
+lg_agent_map_t agent_map SEC(".maps");
+lg_pending_map_t pending_map SEC(".maps");
+lg_pid_filter_map_t pid_allow SEC(".maps");
+lg_pid_filter_map_t pid_deny SEC(".maps");
+lg_cgroup_filter_map_t cgroup_allow SEC(".maps");
+lg_cgroup_filter_map_t cgroup_deny SEC(".maps");
 
-struct pending {
-        __u32 active;
-        __u32 reserved;
-        char buf[PENDING_SIZE];
-};
+/* ---- process -------------------------------------------------------------------------------------------- */
 
-struct {
-        __uint(type, BPF_MAP_TYPE_RINGBUF);
-        __uint(max_entries, 4 * 1024 * 1024);
-} events SEC(".maps");
-
-struct {
-        __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-        __uint(max_entries, _LG_COUNTER_MAX);
-        __type(key, __u32);
-        __type(value, __u64);
-} counters SEC(".maps");
-
-struct {
-        __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-        __uint(max_entries, 1);
-        __type(key, __u32);
-        __type(value, struct scratch);
-} scratch_map SEC(".maps");
-
-/* The consuming agent, never reported. An array of one: the verifier inlines the lookup into two loads,
- * cheaper than a hash lookup on every traced syscall of every process. */
-struct {
-        __uint(type, BPF_MAP_TYPE_ARRAY);
-        __uint(max_entries, 1);
-        __type(key, __u32);
-        __type(value, struct lg_agent);
-} agent_map SEC(".maps");
-
-/* The syscall a thread is in, recorded at entry and reported at exit. Task storage rather than a hash
- * keyed by tid: no lookup cost, no table to fill, freed with the task. */
-struct {
-        __uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-        __uint(map_flags, BPF_F_NO_PREALLOC);
-        __type(key, int);
-        __type(value, struct pending);
-} pending_map SEC(".maps");
-
-struct {
-        __uint(type, BPF_MAP_TYPE_HASH);
-        __uint(max_entries, 1024);
-        __type(key, __u32);   /* tid */
-        __type(value, __s32); /* fd passed to connect() */
-} connect_fds SEC(".maps");
-
-#define FILTER_MAP(name, keytype)                \
-        struct {                                 \
-                __uint(type, BPF_MAP_TYPE_HASH); \
-                __uint(max_entries, 1);          \
-                __type(key, keytype);            \
-                __type(value, __u8);             \
-        } name SEC(".maps")
-
-FILTER_MAP(pid_allow, __u32);
-FILTER_MAP(pid_deny, __u32);
-FILTER_MAP(cgroup_allow, __u64);
-FILTER_MAP(cgroup_deny, __u64);
-
-static __always_inline void count(__u32 idx)
-{
-        __u64 *v = bpf_map_lookup_elem(&counters, &idx);
-
-        if (v)
-                __sync_fetch_and_add(v, 1);
-}
-
-static __always_inline void pending_put(const char *buf)
-{
-        struct pending *p = bpf_task_storage_get(&pending_map, bpf_get_current_task_btf(), 0,
-                                                 BPF_LOCAL_STORAGE_GET_F_CREATE);
-
-        __u32 size = ((const struct lg_event_header *)buf)->size;
-
-        if (!p) {
-                count(LG_COUNTER_PENDING_FULL);
-                return;
-        }
-        /* Only the record, not the whole slot: most are a fifth of it. */
-        if (size > sizeof(p->buf))
-                size = sizeof(p->buf);
-        bpf_probe_read_kernel(p->buf, size, buf);
-        p->active = 1;
-}
-
-static __always_inline struct pending *pending_take(void)
-{
-        struct pending *p = bpf_task_storage_get(&pending_map, bpf_get_current_task_btf(), 0, 0);
-
-        if (!p || !p->active)
-                return NULL;
-        p->active = 0;
-        return p;
-}
-
-/* True when the current task must not be reported. */
-static __always_inline bool filtered(void)
-{
-        __u32 tgid = bpf_get_current_pid_tgid() >> 32, zero = 0;
-        struct lg_agent *agent = bpf_map_lookup_elem(&agent_map, &zero);
-
-        if (agent && agent->tgid == tgid)
-                return true;
-        if (pid_allow_active && !bpf_map_lookup_elem(&pid_allow, &tgid))
-                return true;
-        if (pid_deny_active && bpf_map_lookup_elem(&pid_deny, &tgid))
-                return true;
-        if (cgroup_allow_active || cgroup_deny_active) {
-                __u64 cg = bpf_get_current_cgroup_id();
-
-                if (cgroup_allow_active && !bpf_map_lookup_elem(&cgroup_allow, &cg))
-                        return true;
-                if (cgroup_deny_active && bpf_map_lookup_elem(&cgroup_deny, &cg))
-                        return true;
-        }
-        return false;
-}
-
-static __always_inline char *scratch_get(void)
-{
-        __u32 zero = 0;
-        struct scratch *s = bpf_map_lookup_elem(&scratch_map, &zero);
-
-        return s ? s->buf : NULL;
-}
-
-static __always_inline void fill_creds(struct lg_event_header *h)
-{
-        struct task_struct *task = bpf_get_current_task_btf();
-        const struct cred *cred = task->cred;
-        __u64 ugid = bpf_get_current_uid_gid();
-
-        h->uid = (__u32)ugid;
-        h->gid = ugid >> 32;
-        h->euid = cred->euid.val;
-        h->egid = cred->egid.val;
-}
-
-/* Direct loads through the BTF task pointer: far cheaper than a bpf_probe_read_kernel() per field. */
-static __always_inline void fill_header(struct lg_event_header *h, __u16 type)
-{
-        struct task_struct *task = bpf_get_current_task_btf();
-        __u64 id = bpf_get_current_pid_tgid();
-
-        h->type = type;
-        h->size = 0;
-        h->cpu = bpf_get_smp_processor_id();
-        h->flags = 0;
-        h->seq = 0;
-        h->ts_ns = bpf_ktime_get_boot_ns();
-        h->cgroup_id = bpf_get_current_cgroup_id();
-        h->pid = id >> 32;
-        h->tid = (__u32)id;
-        h->ppid = task->real_parent->tgid;
-        fill_creds(h);
-        h->auid = (__u32)-1;
-        if (bpf_core_field_exists(task->loginuid))
-                h->auid = task->loginuid.val;
-        bpf_get_current_comm(h->comm, sizeof(h->comm));
-}
-
-/* Numbers the record and offers it to the ring buffer; a refusal is counted, leaving a gap. */
-static __always_inline void submit(void *rec, __u64 size)
-{
-        struct lg_event_header *h = rec;
-        __u64 flags;
-
-        if (size < sizeof(*h) || size > LG_RECORD_MAX)
-                return;
-        h->size = size;
-        h->seq = __sync_fetch_and_add(&lg_seq, 1) + 1;
-        flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + size >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
-                                                                                     : BPF_RB_NO_WAKEUP;
-        if (bpf_ringbuf_output(&events, rec, size, flags) < 0)
-                count(LG_COUNTER_RING_FULL);
-}
-
-/* ---- process ---------------------------------------------------------------------------------------- */
+_Static_assert(sizeof(struct lg_event_header) + sizeof(struct lg_exec) + LG_PATH_MAX + LG_ARGV_MAX <=
+                       LG_RECORD_MAX,
+               "exec record too large");
 
 SEC("tp/sched/sched_process_exec")
 int lg_proc_exec(struct trace_event_raw_sched_process_exec *ctx)
@@ -404,7 +206,11 @@ CRED_SYSCALL(setresgid, LG_CRED_SETRESGID, 3)
 CRED_SYSCALL(setfsgid, LG_CRED_SETFSGID, 1)
 CRED_SYSCALL(capset, LG_CRED_CAPSET, 0)
 
-/* ---- file ------------------------------------------------------------------------------------------- */
+/* ---- file ----------------------------------------------------------------------------------------------- */
+
+#define AT_FDCWD -100
+#define S_IFMT   00170000
+#define S_IFDIR  0040000
 
 /* path points into a map value with at least LG_FILE_PREFIX_LEN readable bytes. */
 static __always_inline bool path_watched(const char *path)
@@ -428,21 +234,6 @@ static __always_inline bool path_watched(const char *path)
                         return true;
         }
         return false;
-}
-
-/* The file behind one of the current task's descriptors, NULL if there is none. */
-static __always_inline struct file *file_from_fd(int fd)
-{
-        struct task_struct *task = (void *)bpf_get_current_task();
-        struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-        struct file **fds;
-        struct file *file = NULL;
-
-        if (fd < 0 || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
-                return NULL;
-        fds = BPF_CORE_READ(fdt, fd);
-        bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
-        return file;
 }
 
 /* Relative paths are joined to their directory here, so that "cd /etc; cat shadow" and openat(dirfd,
@@ -733,7 +524,20 @@ int lg_file_enter_renameat2(struct trace_event_raw_sys_enter *ctx)
 }
 FILE_EXIT(renameat2)
 
-/* ---- network ---------------------------------------------------------------------------------------- */
+/* ---- network -------------------------------------------------------------------------------------------- */
+
+#define EINPROGRESS 115
+#define AF_INET     2
+#define AF_INET6    10
+#define SOCK_STREAM 1
+#define IPPROTO_TCP 6
+
+struct {
+        __uint(type, BPF_MAP_TYPE_HASH);
+        __uint(max_entries, 1024);
+        __type(key, __u32);   /* tid */
+        __type(value, __s32); /* fd passed to connect() */
+} connect_fds SEC(".maps");
 
 /* The 4-tuple is read from the socket behind the fd when the syscall returns, in the caller's context:
  * sock:inet_sock_set_state fires in softirq context for the transitions to ESTABLISHED (so the current task
@@ -832,7 +636,11 @@ int lg_net_exit_accept4(struct trace_event_raw_sys_exit *ctx)
         return accept_exit(ctx);
 }
 
-/* ---- kernel ----------------------------------------------------------------------------------------- */
+/* ---- kernel --------------------------------------------------------------------------------------------- */
+
+#define PTRACE_ATTACH     16
+#define PTRACE_SEIZE      0x4206
+#define BPF_PROG_LOAD_CMD 5
 
 /* module:module_load, declared here because vmlinux.h lacks it on kernels built without modules. */
 struct lg_tp_module_load {
