@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* linuxguard's sensors: filter, copy, submit.
+/* linuxguard's sensors: filter, copy, submit. This unit holds what they share (the license, the maps,
+ * the tunables, the sequence counter), defined once; each sensor is its own unit (process.bpf.c,
+ * file.bpf.c, network.bpf.c, kernel.bpf.c), and `bpftool gen object` links them all into the one object
+ * the skeleton embeds. linuxguard.bpf.h declares what is defined here and holds the common helpers.
  *
  * Only tracepoints are used: this project's kernels lack kprobes and refuse fentry and BPF LSM. Every record
  * is built in a per-CPU scratch buffer and copied into the ring buffer with bpf_ringbuf_output(), because a
