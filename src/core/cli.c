@@ -103,8 +103,8 @@ static void unknown_option(const CliCommand *cmd, char **argv, char *error, size
                 snprintf(error, error_size, "unknown option '%s'%s", arg, strempty(cmd->unknown_hint));
 }
 
-int cli_parse(const CliCommand *cmd, int argc, char **argv, Settings *flags, void *userdata, int *ret_optind,
-              char *error, size_t error_size)
+static int parse_options(const CliCommand *cmd, int argc, char **argv, Settings *flags, void *userdata,
+                         int *ret_optind, char *error, size_t error_size)
 {
         struct option opts[_SETTING_MAX + CLI_OPTIONS_MAX + 1];
         char shorts[CLI_OPTIONS_MAX + 2];
@@ -156,6 +156,17 @@ int cli_parse(const CliCommand *cmd, int argc, char **argv, Settings *flags, voi
         if (ret_optind)
                 *ret_optind = optind;
         return 0;
+}
+
+int cli_parse(const CliCommand *cmd, int argc, char **argv, Settings *flags, void *userdata, int *ret_optind,
+              char *error, size_t error_size)
+{
+        int r = parse_options(cmd, argc, argv, flags, userdata, ret_optind, error, error_size);
+
+        /* A refusal leaves nothing to free. */
+        if (r < 0)
+                settings_done(flags);
+        return r;
 }
 
 enum { START_HELP, START_DRY_RUN };

@@ -41,7 +41,8 @@ typedef struct CliCommand {
 /* Parses argv[1..] (argv[0] is the command's name). Setting flags land in `flags` (source FLAG) with the
  * table's checks; a secret's argv bytes are overwritten once copied, so /proc/PID/cmdline stops showing
  * it. On a bad flag or value writes one line naming it and what it accepts to `error` and returns
- * -EINVAL. `ret_optind` (may be NULL) gets the index of the first positional argument. */
+ * -EINVAL; a refusal leaves nothing in `flags` to free. `ret_optind` (may be NULL) gets the index of the
+ * first positional argument. */
 int cli_parse(const CliCommand *cmd, int argc, char **argv, Settings *flags, void *userdata, int *ret_optind,
               char *error, size_t error_size);
 

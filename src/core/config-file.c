@@ -210,7 +210,7 @@ int config_file_parse_string(const char *name, const char *text, Settings *ret, 
                              size_t error_size)
 {
         config_t c;
-        _cleanup_(config_destroyp) config_t *cp = &c;
+        _cleanup_(config_destroyp) _unused_ config_t *cp = &c;
 
         config_init(&c);
         return parse_config(name, &c, config_read_string(&c, text), ret, error, error_size);

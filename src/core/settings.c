@@ -491,9 +491,13 @@ int parse_output(const char *s, char **ret_path)
 
 int setting_list_split(const char *value, char ***ret, size_t *ret_n)
 {
-        char **l = calloc(strlen(value) / 2 + 2, sizeof(char *));
-        size_t n = 0;
+        size_t n = 0, n_max = 1;
+        char **l;
 
+        /* One element per comma and one more, empty ones included ("/,,," is four), and the NULL. */
+        for (const char *p = value; *p; p++)
+                n_max += *p == ',';
+        l = calloc(n_max + 1, sizeof(char *));
         if (!l)
                 return -ENOMEM;
         for (const char *p = value; *p;) {

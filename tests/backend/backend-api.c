@@ -417,6 +417,16 @@ int api_renew(const Backend *b, const ApiRequest *req, ApiResponse *resp)
         return api_identity(resp, 200, identity);
 }
 
+/* The number of leading blanks (space, tab, CR) in [p, p+len): the body is not NUL-terminated. */
+static size_t blank_span(const char *p, size_t len)
+{
+        size_t n = 0;
+
+        while (n < len && (p[n] == ' ' || p[n] == '\t' || p[n] == '\r'))
+                n++;
+        return n;
+}
+
 /* 1 if [line, line+len) is exactly one JSON object (surrounding blanks allowed), 0 if not. */
 static int line_is_object(json_tokener *tok, const char *line, size_t len)
 {
@@ -429,7 +439,7 @@ static int line_is_object(json_tokener *tok, const char *line, size_t len)
         if (!obj) /* syntax error, or incomplete at the end of the line */
                 return 0;
         end = json_tokener_get_parse_end(tok);
-        ok = json_object_is_type(obj, json_type_object) && strspn(line + end, " \t\r") >= len - end;
+        ok = json_object_is_type(obj, json_type_object) && blank_span(line + end, len - end) == len - end;
         json_object_put(obj);
         return ok;
 }
@@ -448,7 +458,7 @@ int ndjson_filter(const char *data, size_t size, char *out, size_t *ret_out_size
                 size_t len = (size_t)((nl ?: end) - p);
 
                 lineno++;
-                if (strspn(p, " \t\r") < len) { /* not blank */
+                if (blank_span(p, len) < len) { /* not blank */
                         if (memchr(p, 0, len) || !line_is_object(tok, p, len)) {
                                 *ret_bad_line = lineno;
                                 r = -EBADMSG;

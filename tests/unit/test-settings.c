@@ -388,6 +388,28 @@ START_TEST(test_config_file_lists)
 }
 END_TEST
 
+/* Empty elements each take a slot: "/,,,," (four elements: a trailing comma ends the list) once
+ * overflowed an array sized for one-byte elements. */
+START_TEST(test_list_split_empty_elements)
+{
+        char **l = NULL;
+        size_t n = 0;
+
+        ck_assert_int_eq(setting_list_split("/,,,,", &l, &n), 0);
+        ck_assert_uint_eq(n, 4);
+        ck_assert_str_eq(l[0], "/");
+        for (size_t i = 1; i < n; i++)
+                ck_assert_str_eq(l[i], "");
+        ck_assert_ptr_null(l[n]);
+        strv_free(l);
+
+        ck_assert_int_eq(setting_list_split(",", &l, &n), 0);
+        ck_assert_uint_eq(n, 1); /* a trailing comma ends the list */
+        ck_assert_ptr_null(l[n]);
+        strv_free(l);
+}
+END_TEST
+
 START_TEST(test_cli_errors)
 {
         static const struct {
@@ -648,6 +670,7 @@ static Suite *settings_suite(void)
         tcase_add_test(tc, test_config_file_errors);
         tcase_add_test(tc, test_config_file_values);
         tcase_add_test(tc, test_config_file_lists);
+        tcase_add_test(tc, test_list_split_empty_elements);
         tcase_add_test(tc, test_cli_errors);
         tcase_add_test(tc, test_cli_parse_command);
         tcase_add_test(tc, test_load_layers);
