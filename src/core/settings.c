@@ -194,6 +194,8 @@ const SettingInfo setting_table[_SETTING_MAX] = {
                              .validate = validate_absolute_path,
                              .help = "PEM CA bundle trusted for the API (default: the system store)"},
         [SETTING_OUTPUT] = {.def = "stdout",
+                            /* start.c's default_output(): api with a stored enrolment or a token */
+                            .def_doc = "stdout; api once there is an identity to send with",
                             .name = "output",
                             .flag = "output",
                             .flag_takes_value = true,
