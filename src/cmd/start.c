@@ -211,7 +211,7 @@ static int run_agent(AgentConfig *config)
         }
 
         log_info("linuxguard %s started in %s mode, output %s.", PACKAGE_VERSION,
-                 agent_mode_to_string(config->profile.mode), output_describe(m->output));
+                 agent_mode_to_string(config->profile.mode), sink_describe(m->sink));
         r = notify_watchdog_enable(config->profile.sd_notify, m->event);
         if (r < 0)
                 log_warning_errno(r, "Failed to enable the systemd watchdog, ignoring: %m");

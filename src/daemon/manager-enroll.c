@@ -17,58 +17,10 @@
 #include "net/api-client.h"
 #include "net/enroll.h"
 #include "sensors/sensors.h"
-#include "ship/shipper.h"
+#include "ship/sink.h"
 #include "util/log.h"
 
 #include <gnutls/x509.h>
-
-static void on_api_heartbeat_done(int r, long status, const char *body, size_t body_size,
-                                  const char *error_text, void *userdata)
-{
-        Manager *m = userdata;
-
-        m->api_heartbeat_in_flight = false;
-        if (r < 0)
-                log_warning("Heartbeat to the API failed: %s", error_text ?: strerror(-r));
-        else
-                log_debug("Heartbeat accepted (HTTP %ld).", status);
-}
-
-void manager_send_api_heartbeat(Manager *m)
-{
-        json_object *o;
-        SensorsStats stats = {};
-        int r;
-
-        if (!m->api || m->api_heartbeat_in_flight)
-                return;
-        manager_read_event_stats(m, &stats);
-
-        o = json_object_new_object();
-        if (!o)
-                return (void)log_oom();
-        json_object_object_add(o, "agentId", json_object_new_string(m->agent_id));
-        json_object_object_add(o, "agentVersion", json_object_new_string(PACKAGE_VERSION));
-        json_object_object_add(o, "mode",
-                               json_object_new_string(agent_mode_to_string(m->config->profile.mode)));
-        json_object_object_add(
-                o, "uptimeSeconds",
-                json_object_new_int64((int64_t)((now(CLOCK_MONOTONIC) - m->start_usec) / USEC_PER_SEC)));
-        json_object_object_add(o, "degraded",
-                               m->degraded_reason[0] ? json_object_new_string(m->degraded_reason) : NULL);
-        json_object_object_add(o, "eventsSeen", json_object_new_int64((int64_t)stats.events));
-        json_object_object_add(o, "ringDrops", json_object_new_int64((int64_t)stats.ring_drops));
-        if (manager_add_delivery_counters(m, &stats, o) < 0)
-                log_debug("No memory for the delivery counters, sending the heartbeat without them.");
-
-        r = api_client_heartbeat(m->api, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
-                                 on_api_heartbeat_done, m);
-        json_object_put(o);
-        if (r < 0)
-                log_warning_errno(r, "Failed to send a heartbeat, will retry at the next tick: %m");
-        else
-                m->api_heartbeat_in_flight = true;
-}
 
 /* The backend names the agent in the certificate's CN; a reused cache has nothing else to say it. */
 static void agent_id_from_certificate(const TlsIdentity *id, char *buf, size_t size)
@@ -104,8 +56,7 @@ static int manager_use_identity(Manager *m, TlsIdentity *identity)
         log_info("Agent %s, certificate valid for %llu s more; identity kept in memory only.", m->agent_id,
                  (unsigned long long)((tls_identity_get_not_after(m->identity) - now(CLOCK_REALTIME)) /
                                       USEC_PER_SEC));
-        if (m->shipper)
-                shipper_set_api(m->shipper, m->api);
+        sink_set_api(m->sink, m->api);
         r = manager_start_renewal(m);
         if (r < 0)
                 log_warning_errno(r, "Failed to schedule certificate renewal, ignoring: %m");
