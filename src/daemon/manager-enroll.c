@@ -74,7 +74,8 @@ static void on_enrolled(int r, TlsIdentity *identity, const char *error_text, vo
 
         if (r < 0) {
                 log_error("Enrolment failed: %s", error_text ?: strerror(-r));
-                (void)sd_event_exit(m->event, r == -ETIMEDOUT ? EXIT_ENROLL_GAVE_UP : EXIT_ENROLL_REFUSED);
+                /* Retries that ran out of time gave up; any other end is the backend's refusal. */
+                (void)sd_event_exit(m->event, manager_identity_exit_status(r == -ETIMEDOUT ? r : -EACCES));
                 return;
         }
         log_info("Enrolled as agent %s.", m->agent_id);
@@ -90,8 +91,9 @@ static void on_enrolled(int r, TlsIdentity *identity, const char *error_text, vo
                         log_info("Seeded the TLS cache in %s/tls.", RUNTIME_DIR);
         }
 
-        if (manager_use_identity(m, identity) < 0)
-                (void)sd_event_exit(m->event, EXIT_RUNTIME);
+        r = manager_use_identity(m, identity);
+        if (r < 0)
+                (void)sd_event_exit(m->event, manager_identity_exit_status(r));
 }
 
 static int start_enrolment(Manager *m)
@@ -113,11 +115,15 @@ static int start_enrolment(Manager *m)
 
         if (why) {
                 log_error("%s", why);
-                return EXIT_ENROLL_REFUSED;
+                return -EACCES;
         }
         log_info("Enrolling into tenant %s at %s as workload %s.", p.tenant_id, p.api_url, p.workload_id);
         r = enroll_start(&m->enroll, m->event, &p, on_enrolled, m);
-        return r == -EINVAL ? EXIT_ENROLL_REFUSED : r;
+        if (r == -EINVAL)
+                return -EACCES; /* parameters the enrolment cannot be made with */
+        if (r < 0)
+                return log_error_errno(r, "Failed to start enrolment: %m");
+        return 0;
 }
 
 /* The cache is usable only when its tag proves it belongs to this token and workload. */
@@ -165,23 +171,37 @@ int manager_start_ephemeral_identity(Manager *m)
         if (settings_bool(s, SETTING_TLS_CACHE)) {
                 r = try_tls_cache(m, token, &cached);
                 if (r < 0)
-                        return EXIT_TLS_CACHE;
+                        return -ENOKEY; /* logged there, with the reason */
                 if (r > 0) {
                         log_info(
                                 "Reusing the TLS cache in %s/tls (tag matches, chain valid); not enrolling.",
                                 RUNTIME_DIR);
-                        return manager_use_identity(m, cached) < 0 ? EXIT_RUNTIME : 0;
+                        return manager_use_identity(m, cached);
                 }
                 if (!token) {
                         log_error("The TLS cache cannot be reused and there is no enrolment token to enrol "
                                   "again: "
                                   "set LINUXGUARD_ENROLL_TOKEN.");
-                        return EXIT_TLS_CACHE;
+                        return -ENOKEY;
                 }
         }
         if (!token)
                 return 0; /* nothing to enrol with: local output only */
         return start_enrolment(m);
+}
+
+int manager_identity_exit_status(int error)
+{
+        switch (error) {
+        case -EACCES:
+                return EXIT_ENROLL_REFUSED;
+        case -ETIMEDOUT:
+                return EXIT_ENROLL_GAVE_UP;
+        case -ENOKEY:
+                return EXIT_TLS_CACHE;
+        default:
+                return EXIT_RUNTIME;
+        }
 }
 
 void manager_stop_enrolment(Manager *m)

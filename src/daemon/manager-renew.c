@@ -7,8 +7,9 @@
  * lifetime into the past and renew in a loop.
  *
  * The API client can take a new identity only while no request runs (api_client_set_identity() is -EBUSY
- * then). So the shipper is paused, which lets the client go idle within one request at worst, and the swap
- * is retried on a short timer; events wait in the queue meanwhile and nothing is dropped. */
+ * then). So delivery is paused (sink_set_api(NULL)), which lets the client go idle within one request at
+ * worst, and the swap is retried on a short timer; events wait in the queue meanwhile and nothing is
+ * dropped. */
 
 #include "daemon/manager.h"
 

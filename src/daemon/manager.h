@@ -79,8 +79,13 @@ void manager_read_event_stats(Manager *m, struct SensorsStats *ret);
 
 /* manager-enroll.c: the ephemeral identity: reuses the TLS cache when its tag matches, else enrols with the
  * token (a missing tenant is refused before any request, with the spec's text) and seeds the cache; then
- * heartbeats over mTLS. Returns 0, an exit status (> 0) when refused, or -errno. */
+ * heartbeats over mTLS. Returns 0 or a failure already logged: -EACCES when the enrolment is refused before
+ * any request, -ENOKEY when --tls-cache cannot be used, any other -errno a runtime failure. A later end of
+ * the enrolment exits the loop itself: -ETIMEDOUT (gave up) or a refusal. */
 int manager_start_ephemeral_identity(Manager *m);
+/* The exit status for each of those failures: EXIT_ENROLL_REFUSED, EXIT_ENROLL_GAVE_UP, EXIT_TLS_CACHE, or
+ * EXIT_RUNTIME for any other. */
+int manager_identity_exit_status(int error);
 /* Host mode: the enrolment stored by 'linuxguard enroll'; without one, says how to enrol and carries on. */
 int manager_start_host_identity(Manager *m);
 void manager_stop_enrolment(Manager *m);
