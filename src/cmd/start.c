@@ -207,14 +207,12 @@ static int run_agent(AgentConfig *config)
                         return EXIT_RUNTIME;
         } else {
                 r = manager_start_ephemeral_identity(m);
-                if (r > 0)
-                        return r; /* refused: already logged, this is the exit status */
                 if (r < 0)
-                        return log_error_errno(r, "Failed to start enrolment: %m"), EXIT_RUNTIME;
+                        return manager_identity_exit_status(r); /* already logged */
         }
 
         log_info("linuxguard %s started in %s mode, output %s.", PACKAGE_VERSION,
-                 agent_mode_to_string(config->profile.mode), output_describe(m->output));
+                 agent_mode_to_string(config->profile.mode), sink_describe(m->sink));
         r = notify_watchdog_enable(config->profile.sd_notify, m->event);
         if (r < 0)
                 log_warning_errno(r, "Failed to enable the systemd watchdog, ignoring: %m");

@@ -24,7 +24,6 @@
 #include "util/time-util.h"
 
 #define STATUS_CALL_TIMEOUT (5 * USEC_PER_SEC)
-#define MAX_DROP_CAUSES     8
 
 typedef struct StatusArgs {
         bool health;
@@ -32,18 +31,6 @@ typedef struct StatusArgs {
         bool help;
         const char *socket;
 } StatusArgs;
-
-/* The properties, borrowed from the reply message. */
-typedef struct AgentReport {
-        const char *mode, *version, *agent_id, *degraded_reason, *event_source, *health_reason;
-        int enrolled, healthy;
-        uint64_t uptime_s, seen, sent, queued, queue_bytes, spooled, spool_bytes, not_after, renewals;
-        struct {
-                const char *cause;
-                uint64_t n;
-        } dropped[MAX_DROP_CAUSES];
-        size_t n_dropped;
-} AgentReport;
 
 static void status_help(const char *cmd)
 {
@@ -231,123 +218,35 @@ static int query_agent(const char *socket_spec, sd_bus_message **ret, char *why,
         return r;
 }
 
-/* --- reading the answer --- */
-
-static int read_dropped(sd_bus_message *m, AgentReport *rep)
-{
-        const char *cause;
-        uint64_t n;
-        int r;
-
-        r = sd_bus_message_enter_container(m, 'a', "{st}");
-        while (r >= 0 && (r = sd_bus_message_read(m, "{st}", &cause, &n)) > 0)
-                if (rep->n_dropped < MAX_DROP_CAUSES) {
-                        rep->dropped[rep->n_dropped].cause = cause;
-                        rep->dropped[rep->n_dropped++].n = n;
-                }
-        return r < 0 ? r : sd_bus_message_exit_container(m);
-}
-
-static int read_property(sd_bus_message *m, const char *name, AgentReport *rep)
-{
-        static const struct {
-                const char *name;
-                size_t offset;
-        } strings[] =
-                {
-                        {"Mode", offsetof(AgentReport, mode)},
-                        {"Version", offsetof(AgentReport, version)},
-                        {"AgentId", offsetof(AgentReport, agent_id)},
-                        {"DegradedReason", offsetof(AgentReport, degraded_reason)},
-                        {"EventSource", offsetof(AgentReport, event_source)},
-                        {"HealthReason", offsetof(AgentReport, health_reason)},
-                },
-          bools[] =
-                  {
-                          {"Enrolled", offsetof(AgentReport, enrolled)},
-                          {"Healthy", offsetof(AgentReport, healthy)},
-                  },
-          numbers[] = {
-                  {"UptimeSeconds", offsetof(AgentReport, uptime_s)},
-                  {"EventsSeen", offsetof(AgentReport, seen)},
-                  {"EventsSent", offsetof(AgentReport, sent)},
-                  {"Queued", offsetof(AgentReport, queued)},
-                  {"QueueBytes", offsetof(AgentReport, queue_bytes)},
-                  {"Spooled", offsetof(AgentReport, spooled)},
-                  {"SpoolBytes", offsetof(AgentReport, spool_bytes)},
-                  {"CertificateNotAfter", offsetof(AgentReport, not_after)},
-                  {"Renewals", offsetof(AgentReport, renewals)},
-          };
-        char *base = (char *)rep;
-
-        if (streq(name, "Dropped"))
-                return read_dropped(m, rep);
-        for (size_t i = 0; i < ELEMENTSOF(strings); i++)
-                if (streq(name, strings[i].name))
-                        return sd_bus_message_read(m, "s", (const char **)(base + strings[i].offset));
-        for (size_t i = 0; i < ELEMENTSOF(bools); i++)
-                if (streq(name, bools[i].name))
-                        return sd_bus_message_read(m, "b", (int *)(base + bools[i].offset));
-        for (size_t i = 0; i < ELEMENTSOF(numbers); i++)
-                if (streq(name, numbers[i].name))
-                        return sd_bus_message_read(m, "t", (uint64_t *)(base + numbers[i].offset));
-        return sd_bus_message_skip(m, NULL); /* a newer agent's property */
-}
-
-static int read_report(sd_bus_message *m, AgentReport *rep)
-{
-        const char *name, *contents;
-        int r;
-
-        *rep = (AgentReport){};
-        r = sd_bus_message_enter_container(m, 'a', "{sv}");
-        while (r >= 0 && (r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
-                r = sd_bus_message_read(m, "s", &name);
-                if (r >= 0)
-                        r = sd_bus_message_peek_type(m, NULL, &contents);
-                if (r >= 0)
-                        r = sd_bus_message_enter_container(m, 'v', contents);
-                if (r >= 0)
-                        r = read_property(m, name, rep);
-                if (r >= 0)
-                        r = sd_bus_message_exit_container(m);
-                if (r >= 0)
-                        r = sd_bus_message_exit_container(m);
-        }
-        if (r < 0)
-                return r;
-        return rep->mode && rep->version ? 0 : -EBADMSG;
-}
-
 /* --- printing --- */
 
-static void print_summary(const AgentReport *rep)
+static void print_summary(const AgentStatus *st)
 {
         char until[64];
         long long left =
-                (long long)(rep->not_after / USEC_PER_SEC) - (long long)(now(CLOCK_REALTIME) / USEC_PER_SEC);
+                (long long)(st->not_after / USEC_PER_SEC) - (long long)(now(CLOCK_REALTIME) / USEC_PER_SEC);
 
-        printf("linuxguard %s, %s mode, up %llu s\n", rep->version, rep->mode,
-               (unsigned long long)rep->uptime_s);
-        printf("Health:       %s%s%s\n", rep->healthy ? "healthy" : "UNHEALTHY",
-               isempty(rep->health_reason) ? "" : ": ", strempty(rep->health_reason));
-        printf("Agent:        %s\n", rep->enrolled ? rep->agent_id : "not enrolled");
-        if (rep->not_after)
+        printf("linuxguard %s, %s mode, up %llu s\n", st->version, st->mode,
+               (unsigned long long)st->uptime_s);
+        printf("Health:       %s%s%s\n", st->healthy ? "healthy" : "UNHEALTHY",
+               isempty(st->health_reason) ? "" : ": ", st->health_reason);
+        printf("Agent:        %s\n", st->enrolled ? st->agent_id : "not enrolled");
+        if (st->not_after != USEC_INFINITY)
                 printf("Certificate:  valid until %s (%lld s %s), %llu renewals\n",
-                       format_rfc3339(rep->not_after, until, sizeof(until)), left < 0 ? -left : left,
-                       left < 0 ? "ago" : "left", (unsigned long long)rep->renewals);
-        printf("Sensors:      %s%s%s\n", strna(rep->event_source),
-               isempty(rep->degraded_reason) ? "" : ", degraded: ", strempty(rep->degraded_reason));
-        printf("Events:       %llu seen, %llu sent\n", (unsigned long long)rep->seen,
-               (unsigned long long)rep->sent);
-        printf("Queue:        %llu events, %llu bytes\n", (unsigned long long)rep->queued,
-               (unsigned long long)rep->queue_bytes);
-        printf("Spool:        %llu events spooled, %llu bytes pending\n", (unsigned long long)rep->spooled,
-               (unsigned long long)rep->spool_bytes);
+                       format_rfc3339(st->not_after, until, sizeof(until)), left < 0 ? -left : left,
+                       left < 0 ? "ago" : "left", (unsigned long long)st->renewals);
+        printf("Sensors:      %s%s%s\n", strna(st->event_source),
+               isempty(st->degraded_reason) ? "" : ", degraded: ", strempty(st->degraded_reason));
+        printf("Events:       %llu seen, %llu sent\n", (unsigned long long)st->seen,
+               (unsigned long long)st->delivery.sent);
+        printf("Queue:        %llu events, %llu bytes\n", (unsigned long long)st->delivery.queued,
+               (unsigned long long)st->delivery.queue_bytes);
+        printf("Spool:        %llu events spooled, %llu bytes pending\n",
+               (unsigned long long)st->delivery.spooled, (unsigned long long)st->delivery.spool_bytes);
         printf("Dropped:     ");
-        for (size_t i = 0; i < rep->n_dropped; i++)
-                printf(" %s %llu%s", rep->dropped[i].cause, (unsigned long long)rep->dropped[i].n,
-                       i + 1 < rep->n_dropped ? "," : "");
+        for (DropCause i = 0; i < _DROP_CAUSE_MAX; i++)
+                printf(" %s %llu%s", drop_cause_to_string(i), (unsigned long long)st->delivery.dropped[i],
+                       i + 1 < _DROP_CAUSE_MAX ? "," : "");
         printf("\n");
 }
 
@@ -356,7 +255,7 @@ static json_object *string_or_null(const char *s)
         return isempty(s) ? NULL : json_object_new_string(s);
 }
 
-static int print_json(const AgentReport *rep)
+static int print_json(const AgentStatus *st)
 {
         json_object *o = json_object_new_object(), *events = json_object_new_object(),
                     *dropped = json_object_new_object();
@@ -368,30 +267,30 @@ static int print_json(const AgentReport *rep)
                 json_object_put(dropped);
                 return -ENOMEM;
         }
-        json_object_object_add(o, "version", json_object_new_string(rep->version));
-        json_object_object_add(o, "mode", json_object_new_string(rep->mode));
-        json_object_object_add(o, "uptimeSeconds", json_object_new_uint64(rep->uptime_s));
-        json_object_object_add(o, "healthy", json_object_new_boolean(rep->healthy));
-        json_object_object_add(o, "healthReason", string_or_null(rep->health_reason));
-        json_object_object_add(o, "enrolled", json_object_new_boolean(rep->enrolled));
-        json_object_object_add(o, "agentId", rep->enrolled ? string_or_null(rep->agent_id) : NULL);
-        json_object_object_add(
-                o, "certificateNotAfter",
-                rep->not_after ? json_object_new_string(format_rfc3339(rep->not_after, until, sizeof(until)))
-                               : NULL);
-        json_object_object_add(o, "renewals", json_object_new_uint64(rep->renewals));
-        json_object_object_add(o, "eventSource", string_or_null(rep->event_source));
-        json_object_object_add(o, "degradedReason", string_or_null(rep->degraded_reason));
-        json_object_object_add(events, "seen", json_object_new_uint64(rep->seen));
-        json_object_object_add(events, "sent", json_object_new_uint64(rep->sent));
-        json_object_object_add(events, "queued", json_object_new_uint64(rep->queued));
-        json_object_object_add(events, "queueBytes", json_object_new_uint64(rep->queue_bytes));
-        json_object_object_add(events, "spooled", json_object_new_uint64(rep->spooled));
-        json_object_object_add(events, "spoolBytes", json_object_new_uint64(rep->spool_bytes));
+        json_object_object_add(o, "version", json_object_new_string(st->version));
+        json_object_object_add(o, "mode", json_object_new_string(st->mode));
+        json_object_object_add(o, "uptimeSeconds", json_object_new_uint64(st->uptime_s));
+        json_object_object_add(o, "healthy", json_object_new_boolean(st->healthy));
+        json_object_object_add(o, "healthReason", string_or_null(st->health_reason));
+        json_object_object_add(o, "enrolled", json_object_new_boolean(st->enrolled));
+        json_object_object_add(o, "agentId", st->enrolled ? string_or_null(st->agent_id) : NULL);
+        json_object_object_add(o, "certificateNotAfter",
+                               st->not_after != USEC_INFINITY ? json_object_new_string(format_rfc3339(
+                                                                        st->not_after, until, sizeof(until)))
+                                                              : NULL);
+        json_object_object_add(o, "renewals", json_object_new_uint64(st->renewals));
+        json_object_object_add(o, "eventSource", string_or_null(st->event_source));
+        json_object_object_add(o, "degradedReason", string_or_null(st->degraded_reason));
+        json_object_object_add(events, "seen", json_object_new_uint64(st->seen));
+        json_object_object_add(events, "sent", json_object_new_uint64(st->delivery.sent));
+        json_object_object_add(events, "queued", json_object_new_uint64(st->delivery.queued));
+        json_object_object_add(events, "queueBytes", json_object_new_uint64(st->delivery.queue_bytes));
+        json_object_object_add(events, "spooled", json_object_new_uint64(st->delivery.spooled));
+        json_object_object_add(events, "spoolBytes", json_object_new_uint64(st->delivery.spool_bytes));
         json_object_object_add(o, "events", events);
-        for (size_t i = 0; i < rep->n_dropped; i++)
-                json_object_object_add(dropped, rep->dropped[i].cause,
-                                       json_object_new_uint64(rep->dropped[i].n));
+        for (DropCause i = 0; i < _DROP_CAUSE_MAX; i++)
+                json_object_object_add(dropped, drop_cause_to_string(i),
+                                       json_object_new_uint64(st->delivery.dropped[i]));
         json_object_object_add(o, "dropped", dropped);
         printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
         json_object_put(o);
@@ -404,7 +303,7 @@ int run_status(int argc, char **argv)
         const char *cmd = argv[0];
         bool health = streq(cmd, "health");
         StatusArgs args = {};
-        AgentReport rep;
+        AgentStatus st;
         char why[1024];
         int r;
 
@@ -414,7 +313,7 @@ int run_status(int argc, char **argv)
                 return status_help(cmd), EXIT_OK;
 
         r = query_agent(args.socket, &reply, why, sizeof(why));
-        if (r >= 0 && read_report(reply, &rep) < 0) {
+        if (r >= 0 && control_read_status(reply, &st) < 0) {
                 snprintf(why, sizeof(why), "the agent's answer cannot be read");
                 r = -EBADMSG;
         }
@@ -428,12 +327,12 @@ int run_status(int argc, char **argv)
                 return EXIT_RUNTIME;
         }
         if (health) {
-                printf("%s%s%s\n", rep.healthy ? "healthy" : "unhealthy",
-                       isempty(rep.health_reason) ? "" : ": ", strempty(rep.health_reason));
-                return rep.healthy ? EXIT_OK : EXIT_RUNTIME;
+                printf("%s%s%s\n", st.healthy ? "healthy" : "unhealthy",
+                       isempty(st.health_reason) ? "" : ": ", st.health_reason);
+                return st.healthy ? EXIT_OK : EXIT_RUNTIME;
         }
         if (args.json)
-                return print_json(&rep) < 0 ? EXIT_RUNTIME : EXIT_OK;
-        print_summary(&rep);
+                return print_json(&st) < 0 ? EXIT_RUNTIME : EXIT_OK;
+        print_summary(&st);
         return EXIT_OK;
 }

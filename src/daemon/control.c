@@ -21,7 +21,7 @@
 
 #include "daemon/agent-status.h"
 #include "daemon/manager.h"
-#include "ship/shipper.h"
+#include "ship/sink.h"
 #include "util/log.h"
 
 #define CONTROL_MAX_PEERS 32
@@ -85,15 +85,15 @@ static int property_get(sd_bus *bus, const char *path, const char *interface, co
         if (streq(property, "EventsSeen"))
                 return sd_bus_message_append(reply, "t", st.seen);
         if (streq(property, "EventsSent"))
-                return sd_bus_message_append(reply, "t", st.sent);
+                return sd_bus_message_append(reply, "t", st.delivery.sent);
         if (streq(property, "Queued"))
-                return sd_bus_message_append(reply, "t", st.queued);
+                return sd_bus_message_append(reply, "t", st.delivery.queued);
         if (streq(property, "QueueBytes"))
-                return sd_bus_message_append(reply, "t", st.queue_bytes);
+                return sd_bus_message_append(reply, "t", st.delivery.queue_bytes);
         if (streq(property, "Spooled"))
-                return sd_bus_message_append(reply, "t", st.spooled);
+                return sd_bus_message_append(reply, "t", st.delivery.spooled);
         if (streq(property, "SpoolBytes"))
-                return sd_bus_message_append(reply, "t", st.spool_bytes);
+                return sd_bus_message_append(reply, "t", st.delivery.spool_bytes);
         if (streq(property, "CertificateNotAfter"))
                 return sd_bus_message_append(reply, "t", st.not_after == USEC_INFINITY ? 0 : st.not_after);
         if (streq(property, "Renewals"))
@@ -107,8 +107,111 @@ static int property_get(sd_bus *bus, const char *path, const char *interface, co
 
         r = sd_bus_message_open_container(reply, 'a', "{st}");
         for (DropCause i = 0; r >= 0 && i < _DROP_CAUSE_MAX; i++)
-                r = sd_bus_message_append(reply, "{st}", drop_cause_to_string(i), st.dropped[i]);
+                r = sd_bus_message_append(reply, "{st}", drop_cause_to_string(i), st.delivery.dropped[i]);
         return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+/* The client's side of the same properties, for `linuxguard status` and `health`. */
+static int read_dropped(sd_bus_message *m, AgentStatus *st)
+{
+        const char *cause;
+        uint64_t n;
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', "{st}");
+        while (r >= 0 && (r = sd_bus_message_read(m, "{st}", &cause, &n)) > 0) {
+                DropCause c = drop_cause_from_string(cause);
+
+                if (c >= 0)
+                        st->delivery.dropped[c] = n;
+        }
+        return r < 0 ? r : sd_bus_message_exit_container(m);
+}
+
+static int read_bool(sd_bus_message *m, bool *ret)
+{
+        int b, r;
+
+        r = sd_bus_message_read(m, "b", &b);
+        if (r >= 0)
+                *ret = b;
+        return r;
+}
+
+static int read_property(sd_bus_message *m, const char *name, AgentStatus *st)
+{
+        static const struct {
+                const char *name;
+                size_t offset;
+        } strings[] =
+                {
+                        {"Mode", offsetof(AgentStatus, mode)},
+                        {"Version", offsetof(AgentStatus, version)},
+                        {"AgentId", offsetof(AgentStatus, agent_id)},
+                        {"DegradedReason", offsetof(AgentStatus, degraded_reason)},
+                        {"EventSource", offsetof(AgentStatus, event_source)},
+                },
+          numbers[] = {
+                  {"UptimeSeconds", offsetof(AgentStatus, uptime_s)},
+                  {"EventsSeen", offsetof(AgentStatus, seen)},
+                  {"EventsSent", offsetof(AgentStatus, delivery.sent)},
+                  {"Queued", offsetof(AgentStatus, delivery.queued)},
+                  {"QueueBytes", offsetof(AgentStatus, delivery.queue_bytes)},
+                  {"Spooled", offsetof(AgentStatus, delivery.spooled)},
+                  {"SpoolBytes", offsetof(AgentStatus, delivery.spool_bytes)},
+                  {"CertificateNotAfter", offsetof(AgentStatus, not_after)},
+                  {"Renewals", offsetof(AgentStatus, renewals)},
+          };
+        char *base = (char *)st;
+        const char *text;
+        int r;
+
+        if (streq(name, "Dropped"))
+                return read_dropped(m, st);
+        if (streq(name, "Enrolled"))
+                return read_bool(m, &st->enrolled);
+        if (streq(name, "Healthy"))
+                return read_bool(m, &st->healthy);
+        if (streq(name, "HealthReason")) {
+                r = sd_bus_message_read(m, "s", &text);
+                if (r >= 0)
+                        snprintf(st->health_reason, sizeof(st->health_reason), "%s", text);
+                return r;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(strings); i++)
+                if (streq(name, strings[i].name))
+                        return sd_bus_message_read(m, "s", (const char **)(base + strings[i].offset));
+        for (size_t i = 0; i < ELEMENTSOF(numbers); i++)
+                if (streq(name, numbers[i].name))
+                        return sd_bus_message_read(m, "t", (uint64_t *)(base + numbers[i].offset));
+        return sd_bus_message_skip(m, NULL); /* a newer agent's property */
+}
+
+int control_read_status(sd_bus_message *reply, AgentStatus *st)
+{
+        const char *name, *contents;
+        int r;
+
+        *st = (AgentStatus){};
+        r = sd_bus_message_enter_container(reply, 'a', "{sv}");
+        while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
+                r = sd_bus_message_read(reply, "s", &name);
+                if (r >= 0)
+                        r = sd_bus_message_peek_type(reply, NULL, &contents);
+                if (r >= 0)
+                        r = sd_bus_message_enter_container(reply, 'v', contents);
+                if (r >= 0)
+                        r = read_property(reply, name, st);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(reply);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(reply);
+        }
+        if (r < 0)
+                return r;
+        if (st->not_after == 0) /* on the bus, 0 says there is no certificate */
+                st->not_after = USEC_INFINITY;
+        return st->mode && st->version ? 0 : -EBADMSG;
 }
 
 /* Methods change the agent: the caller must be root or the agent's uid, on either transport. */
@@ -150,12 +253,9 @@ static int method_flush(sd_bus_message *msg, void *userdata, sd_bus_error *error
 
         if (r < 0)
                 return r;
-        if (m->shipper)
-                shipper_flush(m->shipper);
-        r = output_flush(m->output);
+        r = sink_flush(m->sink);
         if (r < 0)
-                return sd_bus_error_set_errnof(error, r, "Failed to flush %s: %m",
-                                               output_describe(m->output));
+                return sd_bus_error_set_errnof(error, r, "Failed to flush %s: %m", sink_describe(m->sink));
         return sd_bus_reply_method_return(msg, NULL);
 }
 

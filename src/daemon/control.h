@@ -6,8 +6,10 @@
 #include <stdbool.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <systemd/sd-bus.h>
 
 #include "core/mode.h"
+#include "daemon/agent-status.h"
 
 #define CONTROL_BUS_NAME    "org.linuxguard.Agent1"
 #define CONTROL_OBJECT_PATH "/org/linuxguard/Agent1"
@@ -25,6 +27,10 @@ typedef struct Control Control;
 int control_start(Control **ret, struct Manager *m);
 /* Closes every connection and removes the socket file. NULL-safe. */
 Control *control_free(Control *c);
+
+/* The client side: reads the reply of Properties.GetAll on the interface into a status (strings borrowed
+ * from the reply; properties of a newer agent skipped). -EBADMSG when Mode or Version is missing. */
+int control_read_status(sd_bus_message *reply, AgentStatus *ret);
 
 /* "/path" or "@abstract" as a sockaddr_un; -EINVAL if empty or too long. */
 int control_socket_address(const char *spec, struct sockaddr_un *ret, socklen_t *ret_len);

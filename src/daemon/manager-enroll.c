@@ -17,58 +17,10 @@
 #include "net/api-client.h"
 #include "net/enroll.h"
 #include "sensors/sensors.h"
-#include "ship/shipper.h"
+#include "ship/sink.h"
 #include "util/log.h"
 
 #include <gnutls/x509.h>
-
-static void on_api_heartbeat_done(int r, long status, const char *body, size_t body_size,
-                                  const char *error_text, void *userdata)
-{
-        Manager *m = userdata;
-
-        m->api_heartbeat_in_flight = false;
-        if (r < 0)
-                log_warning("Heartbeat to the API failed: %s", error_text ?: strerror(-r));
-        else
-                log_debug("Heartbeat accepted (HTTP %ld).", status);
-}
-
-void manager_send_api_heartbeat(Manager *m)
-{
-        json_object *o;
-        SensorsStats stats = {};
-        int r;
-
-        if (!m->api || m->api_heartbeat_in_flight)
-                return;
-        manager_read_event_stats(m, &stats);
-
-        o = json_object_new_object();
-        if (!o)
-                return (void)log_oom();
-        json_object_object_add(o, "agentId", json_object_new_string(m->agent_id));
-        json_object_object_add(o, "agentVersion", json_object_new_string(PACKAGE_VERSION));
-        json_object_object_add(o, "mode",
-                               json_object_new_string(agent_mode_to_string(m->config->profile.mode)));
-        json_object_object_add(
-                o, "uptimeSeconds",
-                json_object_new_int64((int64_t)((now(CLOCK_MONOTONIC) - m->start_usec) / USEC_PER_SEC)));
-        json_object_object_add(o, "degraded",
-                               m->degraded_reason[0] ? json_object_new_string(m->degraded_reason) : NULL);
-        json_object_object_add(o, "eventsSeen", json_object_new_int64((int64_t)stats.events));
-        json_object_object_add(o, "ringDrops", json_object_new_int64((int64_t)stats.ring_drops));
-        if (manager_add_delivery_counters(m, &stats, o) < 0)
-                log_debug("No memory for the delivery counters, sending the heartbeat without them.");
-
-        r = api_client_heartbeat(m->api, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
-                                 on_api_heartbeat_done, m);
-        json_object_put(o);
-        if (r < 0)
-                log_warning_errno(r, "Failed to send a heartbeat, will retry at the next tick: %m");
-        else
-                m->api_heartbeat_in_flight = true;
-}
 
 /* The backend names the agent in the certificate's CN; a reused cache has nothing else to say it. */
 static void agent_id_from_certificate(const TlsIdentity *id, char *buf, size_t size)
@@ -104,8 +56,7 @@ static int manager_use_identity(Manager *m, TlsIdentity *identity)
         log_info("Agent %s, certificate valid for %llu s more; identity kept in memory only.", m->agent_id,
                  (unsigned long long)((tls_identity_get_not_after(m->identity) - now(CLOCK_REALTIME)) /
                                       USEC_PER_SEC));
-        if (m->shipper)
-                shipper_set_api(m->shipper, m->api);
+        sink_set_api(m->sink, m->api);
         r = manager_start_renewal(m);
         if (r < 0)
                 log_warning_errno(r, "Failed to schedule certificate renewal, ignoring: %m");
@@ -123,7 +74,8 @@ static void on_enrolled(int r, TlsIdentity *identity, const char *error_text, vo
 
         if (r < 0) {
                 log_error("Enrolment failed: %s", error_text ?: strerror(-r));
-                (void)sd_event_exit(m->event, r == -ETIMEDOUT ? EXIT_ENROLL_GAVE_UP : EXIT_ENROLL_REFUSED);
+                /* Retries that ran out of time gave up; any other end is the backend's refusal. */
+                (void)sd_event_exit(m->event, manager_identity_exit_status(r == -ETIMEDOUT ? r : -EACCES));
                 return;
         }
         log_info("Enrolled as agent %s.", m->agent_id);
@@ -139,8 +91,9 @@ static void on_enrolled(int r, TlsIdentity *identity, const char *error_text, vo
                         log_info("Seeded the TLS cache in %s/tls.", RUNTIME_DIR);
         }
 
-        if (manager_use_identity(m, identity) < 0)
-                (void)sd_event_exit(m->event, EXIT_RUNTIME);
+        r = manager_use_identity(m, identity);
+        if (r < 0)
+                (void)sd_event_exit(m->event, manager_identity_exit_status(r));
 }
 
 static int start_enrolment(Manager *m)
@@ -152,11 +105,15 @@ static int start_enrolment(Manager *m)
 
         if (why) {
                 log_error("%s", why);
-                return EXIT_ENROLL_REFUSED;
+                return -EACCES;
         }
         log_info("Enrolling into tenant %s at %s as workload %s.", p.tenant_id, p.api_url, p.workload_id);
         r = enroll_start(&m->enroll, m->event, &p, on_enrolled, m);
-        return r == -EINVAL ? EXIT_ENROLL_REFUSED : r;
+        if (r == -EINVAL)
+                return -EACCES; /* parameters the enrolment cannot be made with */
+        if (r < 0)
+                return log_error_errno(r, "Failed to start enrolment: %m");
+        return 0;
 }
 
 /* The cache is usable only when its tag proves it belongs to this token and workload. */
@@ -204,23 +161,37 @@ int manager_start_ephemeral_identity(Manager *m)
         if (settings_bool(s, SETTING_TLS_CACHE)) {
                 r = try_tls_cache(m, token, &cached);
                 if (r < 0)
-                        return EXIT_TLS_CACHE;
+                        return -ENOKEY; /* logged there, with the reason */
                 if (r > 0) {
                         log_info(
                                 "Reusing the TLS cache in %s/tls (tag matches, chain valid); not enrolling.",
                                 RUNTIME_DIR);
-                        return manager_use_identity(m, cached) < 0 ? EXIT_RUNTIME : 0;
+                        return manager_use_identity(m, cached);
                 }
                 if (!token) {
                         log_error("The TLS cache cannot be reused and there is no enrolment token to enrol "
                                   "again: "
                                   "set LINUXGUARD_ENROLL_TOKEN.");
-                        return EXIT_TLS_CACHE;
+                        return -ENOKEY;
                 }
         }
         if (!token)
                 return 0; /* nothing to enrol with: local output only */
         return start_enrolment(m);
+}
+
+int manager_identity_exit_status(int error)
+{
+        switch (error) {
+        case -EACCES:
+                return EXIT_ENROLL_REFUSED;
+        case -ETIMEDOUT:
+                return EXIT_ENROLL_GAVE_UP;
+        case -ENOKEY:
+                return EXIT_TLS_CACHE;
+        default:
+                return EXIT_RUNTIME;
+        }
 }
 
 void manager_stop_enrolment(Manager *m)

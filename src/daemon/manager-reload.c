@@ -27,22 +27,6 @@ static bool applies_live(SettingId id)
         }
 }
 
-/* Swaps the local output; an output of kind "api" stays as it is (the shipper owns delivery). */
-static int apply_output(Manager *m, const char *spec)
-{
-        Output *o = NULL;
-        int r;
-
-        if (output_kind(m->output) == OUTPUT_API || streq(spec, "api"))
-                return -EOPNOTSUPP;
-        r = output_open(spec, &o);
-        if (r < 0)
-                return r;
-        output_free(m->output);
-        m->output = o;
-        return 0;
-}
-
 static int apply(Manager *m, SettingId id, const SettingValue *v)
 {
         switch (id) {
@@ -53,7 +37,7 @@ static int apply(Manager *m, SettingId id, const SettingValue *v)
                 log_set_format(log_format_from_string(v->str));
                 return 0;
         case SETTING_OUTPUT:
-                return apply_output(m, v->str);
+                return sink_retarget(m->sink, v->str);
         case SETTING_HEARTBEAT_INTERVAL:
                 m->heartbeat_interval_usec = v->u * USEC_PER_SEC;
                 return 0;
@@ -120,10 +104,10 @@ int manager_reload(Manager *m)
 
         (void)notify_reloading(m->config->profile.sd_notify);
 
-        r = output_reopen(m->output);
+        r = sink_reopen(m->sink);
         if (r < 0)
                 log_warning_errno(r, "Failed to reopen output %s, keeping the old one: %m",
-                                  output_describe(m->output));
+                                  sink_describe(m->sink));
 
         r = config_file_load(path, /* required= */ false, &file, error, sizeof(error));
         if (r >= 0)

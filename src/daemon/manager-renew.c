@@ -7,8 +7,9 @@
  * lifetime into the past and renew in a loop.
  *
  * The API client can take a new identity only while no request runs (api_client_set_identity() is -EBUSY
- * then). So the shipper is paused, which lets the client go idle within one request at worst, and the swap
- * is retried on a short timer; events wait in the queue meanwhile and nothing is dropped. */
+ * then). So delivery is paused (sink_set_api(NULL)), which lets the client go idle within one request at
+ * worst, and the swap is retried on a short timer; events wait in the queue meanwhile and nothing is
+ * dropped. */
 
 #include "daemon/manager.h"
 
@@ -26,7 +27,7 @@
 #include "identity/tls-cache.h"
 #include "net/api-client.h"
 #include "net/enroll.h"
-#include "ship/shipper.h"
+#include "ship/sink.h"
 #include "util/json-util.h"
 #include "util/log.h"
 
@@ -217,8 +218,7 @@ static void renewal_persist(Renewal *r)
 
 static void renewal_resume_delivery(Manager *m)
 {
-        if (m->shipper)
-                shipper_set_api(m->shipper, m->api);
+        sink_set_api(m->sink, m->api);
 }
 
 static int on_swap_timer(sd_event_source *s, uint64_t usec, void *userdata);
@@ -276,8 +276,7 @@ static void renewal_install(Renewal *r, TlsIdentity *identity, const char *agent
         tls_identity_free(r->pending);
         r->pending = identity;
         snprintf(r->pending_agent_id, sizeof(r->pending_agent_id), "%s", strempty(agent_id));
-        if (r->manager->shipper)
-                shipper_set_api(r->manager->shipper, NULL);
+        sink_set_api(r->manager->sink, NULL);
         renewal_try_swap(r);
 }
 

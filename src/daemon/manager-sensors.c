@@ -1,8 +1,9 @@
 /* The sensors inside the manager.
  *
- * Records arrive from the ring buffer in bursts; each is encoded straight into one batch buffer and the
- * batch is written with a single write(2) when the burst ends. When eBPF cannot run, the agent keeps
- * running (heartbeats, enrolment) and reports why, so an operator sees "degraded" instead of silence.
+ * Records arrive from the ring buffer in bursts; each is encoded and handed to the sink, and the sink is
+ * told when the burst ends (the local output then writes it with a single write(2)). When eBPF cannot run,
+ * the agent keeps running (heartbeats, enrolment) and reports why, so an operator sees "degraded" instead of
+ * silence.
  *
  * Loaders: loader_embedded=true loads the programs in-process. Otherwise the agent reads the set that
  * `linuxguard bpf load` pinned, if this build pinned it; when none is pinned, or one from another build
@@ -21,42 +22,28 @@
 #include "sensors/preflight.h"
 #include "sensors/proc-connector.h"
 #include "sensors/sensors.h"
-#include "ship/shipper.h"
 #include "util/log.h"
 
+/* Each line goes to the sink with its sequence number, for de-duplication. */
 static int on_sensor_event(const LgEvent *ev, void *userdata)
 {
         Manager *m = userdata;
-        size_t start = m->event_batch.len;
-        int r = event_to_json(ev, &m->event_context, &m->event_batch);
+        int r;
 
-        if (r < 0)
+        strbuf_reset(&m->event_line);
+        r = event_to_json(ev, &m->event_context, &m->event_line);
+        if (r < 0) {
                 m->encode_errors++;
-        else if (m->shipper) {
-                /* Each line goes to the shipper with its sequence number, for de-duplication. */
-                r = shipper_submit(m->shipper, ev->hdr.seq, m->event_batch.data + start,
-                                   m->event_batch.len - start);
-                strbuf_truncate(&m->event_batch, start);
+                return r;
         }
-        return r;
+        return sink_submit(m->sink, ev->hdr.seq, m->event_line.data, m->event_line.len);
 }
 
 static void on_sensor_batch_end(void *userdata)
 {
         Manager *m = userdata;
-        int r;
 
-        if (m->shipper)
-                return shipper_kick(m->shipper);
-        if (m->event_batch.len == 0)
-                return;
-        r = output_write(m->output, m->event_batch.data, m->event_batch.len);
-        if (r >= 0)
-                r = output_flush(m->output);
-        if (r < 0)
-                log_warning_errno(r, "Failed to write events to %s, dropping this batch: %m",
-                                  output_describe(m->output));
-        strbuf_reset(&m->event_batch);
+        sink_batch_end(m->sink);
 }
 
 static const char *degraded_hint(int error)
@@ -315,14 +302,14 @@ int manager_start_sensors(Manager *m)
 
 void manager_stop_sensors(Manager *m)
 {
-        /* Whatever the kernel already queued still reaches the output. */
-        if (m->sensors && m->output) {
+        /* Whatever the kernel already queued still reaches the sink. */
+        if (m->sensors && m->sink) {
                 (void)sensors_drain(m->sensors);
                 on_sensor_batch_end(m);
         }
         m->sensors = sensors_free(m->sensors);
         m->proc_connector = proc_connector_free(m->proc_connector);
-        strbuf_done(&m->event_batch);
+        strbuf_done(&m->event_line);
 }
 
 void manager_read_event_stats(Manager *m, SensorsStats *ret)

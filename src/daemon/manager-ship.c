@@ -1,22 +1,24 @@
-/* Event delivery inside the manager: with --output api the encoded events go to the shipper, which
- * queues them (bounded) until enrolment gives it an mTLS client, then sends them in batches. Host mode
- * spools under <state_dir>/spool; ephemeral mode (no state directory) keeps them in memory only, so at
- * shutdown it gives them a bounded moment to leave (well inside the 5 s an orchestrator allows). */
+/* Event delivery inside the manager: one sink (ship/sink.h) takes the encoded events. "api" is the
+ * shipper, which queues them (bounded) until enrolment gives it an mTLS client, then sends them in
+ * batches; host mode spools under <state_dir>/spool, ephemeral mode (no state directory) keeps them in
+ * memory only, so at shutdown it gives them a bounded moment to leave (well inside the 5 s an
+ * orchestrator allows). Anything else is the local output. */
 
-#include <inttypes.h>
 #include <json-c/json.h>
 #include <stdio.h>
 
 #include "daemon/manager.h"
 #include "sensors/sensors.h"
+#include "ship/output.h"
 #include "ship/shipper.h"
 #include "util/log.h"
 
-int manager_start_shipper(Manager *m)
+static int start_shipper(Manager *m)
 {
         const char *state_dir = m->config->profile.state_dir;
         const Settings *s = &m->config->settings;
         _cleanup_free_ char *spool_dir = NULL;
+        Shipper *shipper = NULL;
         ShipperConfig cfg;
         int r;
 
@@ -31,23 +33,33 @@ int manager_start_shipper(Manager *m)
                         return -ENOMEM;
                 cfg.spool_dir = spool_dir;
         }
-        r = shipper_new(&m->shipper, m->event, &cfg);
+        r = shipper_new(&shipper, m->event, &cfg);
         if (r < 0 && spool_dir) {
                 log_warning_errno(r, "Failed to open the spool in %s, keeping events in memory only: %m",
                                   spool_dir);
                 cfg.spool_dir = NULL;
-                r = shipper_new(&m->shipper, m->event, &cfg);
+                r = shipper_new(&shipper, m->event, &cfg);
         }
         if (r < 0)
-                return log_error_errno(r, "Failed to set up event delivery: %m");
+                return r;
         log_info("Events go to the API in batches of up to %zu events or %zu bytes, after at most %llu ms; "
                  "%s.",
                  cfg.batch_max_count, cfg.batch_max_bytes,
                  (unsigned long long)(cfg.batch_max_age / USEC_PER_MSEC),
                  cfg.spool_dir ? "spooled to disk when the backend is unreachable" : "memory only");
+        m->sink = shipper_as_sink(shipper);
         if (m->api)
-                shipper_set_api(m->shipper, m->api);
+                sink_set_api(m->sink, m->api);
         return 0;
+}
+
+int manager_start_sink(Manager *m)
+{
+        const char *spec = settings_str(&m->config->settings, SETTING_OUTPUT);
+
+        if (streq(spec, "api"))
+                return start_shipper(m);
+        return output_sink_open(spec, &m->sink);
 }
 
 static void on_final_flush_done(void *userdata)
@@ -71,14 +83,11 @@ int manager_final_flush(Manager *m)
 {
         int r;
 
-        /* A spool keeps what is left for the next start (shipper_free()); memory would lose it. */
-        if (!m->shipper || shipper_has_spool(m->shipper))
-                return 0;
-        /* What the kernel queued before the signal joins the shipper's queue first. The programs are
-         * being detached meanwhile: records they wrote until then may go out too. */
+        /* What the kernel queued before the signal reaches the sink first. The programs are being
+         * detached meanwhile: records they wrote until then may go out too. */
         if (m->sensors)
                 (void)sensors_drain(m->sensors);
-        r = shipper_drain(m->shipper, on_final_flush_done, m);
+        r = sink_drain(m->sink, on_final_flush_done, m);
         if (r <= 0)
                 return 0;
         /* From now, not from the loop's cached time: the drain above may have taken a moment. */
@@ -96,27 +105,8 @@ int manager_final_flush(Manager *m)
         return 1;
 }
 
-void manager_stop_shipper(Manager *m)
+void manager_stop_sink(Manager *m)
 {
-        ShipperCounters c;
-
-        if (m->shipper && !shipper_has_spool(m->shipper)) {
-                shipper_get_counters(m->shipper, &c);
-                if (c.queued > 0)
-                        log_warning("%" PRIu64 " undelivered events in memory are lost with the exit.",
-                                    c.queued);
-        }
         /* The API client must be gone first: it cancels the request in flight without calling back. */
-        m->shipper = shipper_free(m->shipper);
-}
-
-int manager_add_delivery_counters(Manager *m, const SensorsStats *stats, json_object *o)
-{
-        ShipperCounters c;
-
-        if (!m->shipper)
-                return 0;
-        shipper_get_counters(m->shipper, &c);
-        c.dropped[DROP_RING_BUFFER] = stats ? stats->ring_drops : 0;
-        return shipper_counters_to_json(&c, o);
+        m->sink = sink_free(m->sink);
 }

@@ -1,5 +1,6 @@
-/* The agent's status snapshot, shared by the control API and the metrics endpoint: counters from the
- * sensors and the shipper, the identity, and the health verdict (health.h) computed from them. */
+/* The agent's status snapshot (agent-status.h), the one source of every number the agent reports:
+ * counters from the sensors and the sink, the identity, and the health verdict (health.h) computed from
+ * them. */
 
 #include "config.h"
 #include "core/health.h"
@@ -11,24 +12,15 @@
 static void status_counters(Manager *m, AgentStatus *st)
 {
         SensorsStats stats = {};
-        ShipperCounters c;
 
         manager_read_event_stats(m, &stats);
         st->event_source = m->sensors ? "ebpf" : m->proc_connector ? "proc_connector" : "none";
         st->seen = stats.events;
-        st->dropped[DROP_RING_BUFFER] = stats.ring_drops;
-        if (!m->shipper) {
-                st->sent = stats.events > m->encode_errors ? stats.events - m->encode_errors : 0;
-                return;
-        }
-        shipper_get_counters(m->shipper, &c);
-        st->sent = c.sent;
-        st->queued = c.queued;
-        st->queue_bytes = c.queue_bytes;
-        st->spooled = c.spooled;
-        st->spool_bytes = c.spool_bytes;
-        for (DropCause i = DROP_QUEUE_FULL; i < _DROP_CAUSE_MAX; i++)
-                st->dropped[i] = c.dropped[i];
+        st->decode_errors = stats.decode_errors;
+        st->encode_errors = m->encode_errors;
+        st->remote = sink_is_remote(m->sink);
+        sink_get_counters(m->sink, &st->delivery);
+        st->delivery.dropped[DROP_RING_BUFFER] = stats.ring_drops;
 }
 
 void manager_get_status(Manager *m, AgentStatus *st)
@@ -52,8 +44,7 @@ void manager_get_status(Manager *m, AgentStatus *st)
         st->renewal_failures = renewal.failures;
 
         health = (HealthInputs){
-                .identity_required =
-                        output_kind(m->output) == OUTPUT_API || settings_str(s, SETTING_ENROLL_TOKEN),
+                .identity_required = st->remote || settings_str(s, SETTING_ENROLL_TOKEN),
                 .enrolled = st->enrolled,
                 .enrolling = m->enroll || renewal.reenrolling,
                 .not_after = st->not_after,

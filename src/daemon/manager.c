@@ -1,8 +1,8 @@
 /* The manager.
  *
- * Signals, timers and (later) ring buffers and HTTP transfers are all sd-event sources owned here, so
- * shutdown is one place: sd_event_exit() from a signal handler, then manager_free() closes every source
- * and wipes what must not outlive the process. */
+ * Signals, timers, the sensors' ring buffers, the control API and the HTTP transfers are all sd-event
+ * sources owned here, so shutdown is one place: sd_event_exit() from a signal handler, then manager_free()
+ * closes every source and wipes what must not outlive the process. */
 
 #include "daemon/manager.h"
 
@@ -17,7 +17,6 @@
 #include "daemon/notify.h"
 #include "sensors/sensors.h"
 #include "util/log.h"
-#include <json-c/json.h>
 #include <systemd/sd-id128.h>
 
 #define STREAM_APP_ID SD_ID128_MAKE(5d, 2e, 81, 0c, 7a, 93, 4f, 1b, 86, e4, 3c, 29, b0, 57, d1, 6a)
@@ -70,81 +69,6 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
 {
         (void)manager_reload(userdata);
         return 0;
-}
-
-void manager_update_status(Manager *m)
-{
-        SensorsStats stats = {};
-
-        if (!m->config->profile.sd_notify)
-                return;
-        manager_read_event_stats(m, &stats);
-        (void)notify_status(true, "%s; %s; %llu events, %llu lost in the ring buffer; output %s%s%s",
-                            m->identity ? "enrolled" : "not enrolled (run 'linuxguard enroll')",
-                            m->degraded_reason[0] ? "degraded" : "sensors attached",
-                            (unsigned long long)stats.events, (unsigned long long)stats.ring_drops,
-                            output_describe(m->output), m->degraded_reason[0] ? "; " : "",
-                            m->degraded_reason);
-}
-
-/* A status record in the local output, so a reader of the stream sees the agent alive and any loss. */
-static int write_heartbeat(Manager *m)
-{
-        SensorsStats stats = {};
-        json_object *o;
-        const char *line;
-        int r;
-
-        manager_read_event_stats(m, &stats);
-        o = json_object_new_object();
-        if (!o)
-                return -ENOMEM;
-        json_object_object_add(o, "type", json_object_new_string("heartbeat"));
-        json_object_object_add(o, "time",
-                               json_object_new_int64((int64_t)(now(CLOCK_REALTIME) / USEC_PER_MSEC)));
-        json_object_object_add(o, "sequence", json_object_new_int64((int64_t)++m->heartbeat_sequence));
-        json_object_object_add(o, "mode",
-                               json_object_new_string(agent_mode_to_string(m->config->profile.mode)));
-        json_object_object_add(
-                o, "uptime_s",
-                json_object_new_int64((int64_t)((now(CLOCK_MONOTONIC) - m->start_usec) / USEC_PER_SEC)));
-        json_object_object_add(o, "version", json_object_new_string(PACKAGE_VERSION));
-        json_object_object_add(o, "degraded",
-                               m->degraded_reason[0] ? json_object_new_string(m->degraded_reason) : NULL);
-        json_object_object_add(o, "events", json_object_new_int64((int64_t)stats.events));
-        json_object_object_add(o, "ring_drops", json_object_new_int64((int64_t)stats.ring_drops));
-        json_object_object_add(o, "decode_errors", json_object_new_int64((int64_t)stats.decode_errors));
-        json_object_object_add(o, "encode_errors", json_object_new_int64((int64_t)m->encode_errors));
-
-        line = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-        r = output_write(m->output, line, strlen(line));
-        if (r >= 0)
-                r = output_write(m->output, "\n", 1);
-        if (r >= 0)
-                r = output_flush(m->output);
-        json_object_put(o);
-        return r;
-}
-
-static int on_heartbeat(sd_event_source *s, uint64_t usec, void *userdata)
-{
-        Manager *m = userdata;
-        int r;
-
-        /* The backend hears from an enrolled agent whatever the output; a local output also gets a record.
-         */
-        manager_send_api_heartbeat(m);
-        if (output_kind(m->output) != OUTPUT_API) {
-                r = write_heartbeat(m);
-                if (r < 0)
-                        log_warning_errno(r, "Failed to write heartbeat to %s, ignoring: %m",
-                                          output_describe(m->output));
-        }
-        manager_update_status(m);
-        r = sd_event_source_set_time(s, usec + m->heartbeat_interval_usec);
-        if (r < 0)
-                return log_error_errno(r, "Failed to rearm heartbeat timer: %m");
-        return sd_event_source_set_enabled(s, SD_EVENT_ON);
 }
 
 int manager_new(Manager **ret, AgentConfig *config)
@@ -203,25 +127,16 @@ int manager_start(Manager *m)
         if (r < 0)
                 return r;
 
-        r = output_open(settings_str(&m->config->settings, SETTING_OUTPUT), &m->output);
+        r = manager_start_sink(m);
         if (r < 0)
                 return r;
-        if (output_kind(m->output) == OUTPUT_API) {
-                r = manager_start_shipper(m);
-                if (r < 0)
-                        return r;
-        }
 
         r = manager_start_sensors(m);
         if (r < 0)
                 return r;
         set_stream_id(m);
 
-        r = sd_event_add_time_relative(m->event, &m->heartbeat_source, CLOCK_MONOTONIC,
-                                       m->heartbeat_interval_usec, USEC_PER_SEC / 10, on_heartbeat, m);
-        if (r < 0)
-                return r;
-        r = sd_event_source_set_description(m->heartbeat_source, "heartbeat-timer");
+        r = manager_start_heartbeat(m);
         if (r < 0)
                 return r;
 
@@ -261,12 +176,11 @@ Manager *manager_free(Manager *m)
         sd_event_source_disable_unref(m->sighup_source);
         sd_event_source_disable_unref(m->sigint_source);
         sd_event_source_disable_unref(m->sigterm_source);
-        /* Sensors first: their last records still reach the shipper; the API client goes before the
-         * shipper, so no answer can reach a freed shipper, which then spools what is left (host mode). */
+        /* Sensors first: their last records still reach the sink; the API client goes before the sink,
+         * so no answer can reach a freed shipper, which then spools what is left (host mode). */
         manager_stop_sensors(m);
         manager_stop_enrolment(m);
-        manager_stop_shipper(m);
-        output_free(m->output);
+        manager_stop_sink(m);
         sd_event_unref(m->event);
         free(m);
         return NULL;

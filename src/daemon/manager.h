@@ -7,7 +7,7 @@
 
 #include "core/agent-config.h"
 #include "core/event-json.h"
-#include "ship/output.h"
+#include "ship/sink.h"
 #include "util/macro.h"
 #include "util/strbuf.h"
 #include "util/time-util.h"
@@ -25,12 +25,12 @@ typedef struct Manager {
         int exit_status;                     /* set by the first SIGTERM/SIGINT */
 
         AgentConfig *config; /* borrowed, outlives the manager */
-        Output *output;
+        Sink *sink;          /* where events go: the local output, or the shipper ("api") */
 
-        /* The eBPF sensors and the batch of encoded events waiting for the output. */
+        /* The eBPF sensors, and the buffer each event is encoded into on its way to the sink. */
         struct Sensors *sensors;
         struct ProcConnector *proc_connector; /* degraded mode: exec, exit and uid changes */
-        StrBuf event_batch;
+        StrBuf event_line;
         EventContext event_context;
         char stream_id[33]; /* metadata.correlation_uid: one per load of the programs */
         uint64_t encode_errors;
@@ -40,7 +40,6 @@ typedef struct Manager {
         struct Enroll *enroll;
         struct TlsIdentity *identity;
         struct ApiClient *api;
-        struct Shipper *shipper; /* --output api: batches to POST /agent/events */
         char agent_id[128];
         bool api_heartbeat_in_flight;
         bool tls_cache; /* --tls-cache: reuse and seed /run/linuxguard/tls */
@@ -65,7 +64,10 @@ int manager_start(Manager *m);
 /* manager-reload.c: SIGHUP / systemctl reload: re-reads the config file, applies what can change live and
  * names what needs a restart. */
 int manager_reload(Manager *m);
-/* The one-line STATUS= for systemd, kept current from the heartbeat (host mode only). */
+/* manager-heartbeat.c: the heartbeat timer: the API heartbeat, a status record in a local stream, and the
+ * one-line STATUS= for systemd (host mode only), which reload refreshes too. */
+int manager_start_heartbeat(Manager *m);
+void manager_send_api_heartbeat(Manager *m);
 void manager_update_status(Manager *m);
 
 /* manager-sensors.c: loads the sensors; when eBPF cannot run, records why and carries on degraded. */
@@ -77,23 +79,25 @@ void manager_read_event_stats(Manager *m, struct SensorsStats *ret);
 
 /* manager-enroll.c: the ephemeral identity: reuses the TLS cache when its tag matches, else enrols with the
  * token (a missing tenant is refused before any request, with the spec's text) and seeds the cache; then
- * heartbeats over mTLS. Returns 0, an exit status (> 0) when refused, or -errno. */
+ * heartbeats over mTLS. Returns 0 or a failure already logged: -EACCES when the enrolment is refused before
+ * any request, -ENOKEY when --tls-cache cannot be used, any other -errno a runtime failure. A later end of
+ * the enrolment exits the loop itself: -ETIMEDOUT (gave up) or a refusal. */
 int manager_start_ephemeral_identity(Manager *m);
+/* The exit status for each of those failures: EXIT_ENROLL_REFUSED, EXIT_ENROLL_GAVE_UP, EXIT_TLS_CACHE, or
+ * EXIT_RUNTIME for any other. */
+int manager_identity_exit_status(int error);
 /* Host mode: the enrolment stored by 'linuxguard enroll'; without one, says how to enrol and carries on. */
 int manager_start_host_identity(Manager *m);
-void manager_send_api_heartbeat(Manager *m);
 void manager_stop_enrolment(Manager *m);
 
-/* manager-ship.c: event delivery to the API (shipper.h). Stop it after the enrolment (the API client). */
-int manager_start_shipper(Manager *m);
-void manager_stop_shipper(Manager *m);
-/* Shutdown, memory-only delivery: gives the queued events up to
- * MANAGER_FINAL_FLUSH_USEC to reach the backend, then exits the loop with m->exit_status. Returns 0 when
- * there is nothing to wait for (the caller exits at once), 1 when the loop exits later. */
+/* manager-ship.c: the sink the output setting names. Stop it after the enrolment (the API client). */
+int manager_start_sink(Manager *m);
+void manager_stop_sink(Manager *m);
+/* Shutdown: gives what the sink holds in memory only up to MANAGER_FINAL_FLUSH_USEC to reach the backend,
+ * then exits the loop with m->exit_status. Returns 0 when there is nothing to wait for (the caller exits at
+ * once), 1 when the loop exits later. */
 #define MANAGER_FINAL_FLUSH_USEC (2 * USEC_PER_SEC)
 int manager_final_flush(Manager *m);
-/* Adds "delivery" (shipper_counters_to_json()) to a heartbeat object, with the ring drops from `stats`. */
-int manager_add_delivery_counters(Manager *m, const struct SensorsStats *stats, struct json_object *o);
 /* manager-renew.c: certificate renewal. At two thirds of the certificate's lifetime a new key and CSR go to
  * POST /agent/renew over mTLS, and the answer replaces the identity in memory without stopping delivery.
  * Failures retry with backoff; at expiry the agent enrols again when it still has a token. */

@@ -60,17 +60,19 @@ void metrics_render(const AgentStatus *st, StrBuf *out)
                 put(out, "linuxguard_events_total{source=\"%s\"} %llu\n", sources[i],
                     (unsigned long long)(streq(st->event_source, sources[i]) ? st->seen : 0));
         one(out, "linuxguard_events_sent_total", "counter",
-            "Events the backend accepted (--output api) or written to the local output.", st->sent);
+            "Events the backend accepted (--output api) or written to the local output.", st->delivery.sent);
         one(out, "linuxguard_events_spooled_total", "counter", "Events written to the on-disk spool.",
-            st->spooled);
+            st->delivery.spooled);
         family(out, "linuxguard_events_dropped_total", "counter", "Events lost, by cause.");
         for (DropCause i = 0; i < _DROP_CAUSE_MAX; i++)
                 put(out, "linuxguard_events_dropped_total{cause=\"%s\"} %llu\n", drop_cause_to_string(i),
-                    (unsigned long long)st->dropped[i]);
-        one(out, "linuxguard_queue_events", "gauge", "Events waiting in memory for delivery.", st->queued);
+                    (unsigned long long)st->delivery.dropped[i]);
+        one(out, "linuxguard_queue_events", "gauge", "Events waiting in memory for delivery.",
+            st->delivery.queued);
         one(out, "linuxguard_queue_bytes", "gauge", "Bytes the in-memory delivery queue holds.",
-            st->queue_bytes);
-        one(out, "linuxguard_spool_bytes", "gauge", "Spool bytes not yet delivered.", st->spool_bytes);
+            st->delivery.queue_bytes);
+        one(out, "linuxguard_spool_bytes", "gauge", "Spool bytes not yet delivered.",
+            st->delivery.spool_bytes);
 
         if (st->not_after != USEC_INFINITY) {
                 family(out, "linuxguard_certificate_expiry_timestamp_seconds", "gauge",

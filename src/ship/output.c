@@ -1,8 +1,10 @@
-/* Local output.
+/* The local sink.
  *
- * Records are appended to a fixed buffer and written with one write(2) per batch: per-event syscalls
- * would cost more than the sensors themselves. A file output is opened O_APPEND so several writers and
- * logrotate's copytruncate behave, and is reopened on SIGHUP for logrotate's create mode. */
+ * A burst of records is collected in one buffer and written with one write(2) when it ends: per-event
+ * syscalls would cost more than the sensors themselves. A failed write drops that burst (and says so) and
+ * the next one tries again. A file output is opened O_APPEND so several writers and logrotate's
+ * copytruncate behave, and is reopened on SIGHUP for logrotate's create mode. Every record handed to the
+ * sink counts as sent: there is no queue, so nothing is pending between bursts. */
 
 #include "ship/output.h"
 
@@ -14,16 +16,17 @@
 #include "util/io-util.h"
 #include "util/log.h"
 #include "util/macro.h"
+#include "util/strbuf.h"
 
-#define OUTPUT_BATCH_SIZE (256 * 1024)
-
-struct Output {
-        OutputKind kind;
-        char *path;
+typedef struct Output {
+        Sink sink;
+        char *path; /* NULL: stdout */
         int fd;
-        size_t len;
-        char buf[OUTPUT_BATCH_SIZE];
-};
+        StrBuf batch;
+        SinkCounters counters;
+} Output;
+
+#define OUTPUT(s) ((Output *)(s))
 
 static int open_file(const char *path)
 {
@@ -31,92 +34,86 @@ static int open_file(const char *path)
                 open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW, 0640));
 }
 
-int output_open(const char *spec, Output **ret)
+/* The path (NULL for stdout) and the fd a spec names. */
+static int open_target(const char *spec, char **ret_path, int *ret_fd)
 {
         _cleanup_free_ char *path = NULL;
-        Output *o;
         int r;
 
+        if (streq(spec, "api"))
+                return -EINVAL;
         r = parse_output(spec, &path);
         if (r < 0)
                 return r;
-
-        o = malloc(sizeof(*o));
-        if (!o)
-                return -ENOMEM;
-        o->len = 0;
-        o->fd = STDOUT_FILENO;
-        o->kind = path ? OUTPUT_FILE : streq(spec, "api") ? OUTPUT_API : OUTPUT_STDOUT;
-        o->path = TAKE_PTR(path);
-        if (o->kind == OUTPUT_FILE) {
-                o->fd = open_file(o->path);
-                if (o->fd < 0) {
-                        r = o->fd;
-                        free(o->path);
-                        free(o);
-                        return r;
-                }
-        }
-        *ret = o;
+        *ret_fd = path ? open_file(path) : STDOUT_FILENO;
+        if (*ret_fd < 0)
+                return *ret_fd;
+        *ret_path = TAKE_PTR(path);
         return 0;
 }
 
-Output *output_free(Output *o)
+static void output_close(Output *o)
 {
-        if (!o)
-                return NULL;
-        (void)output_flush(o);
-        if (o->kind == OUTPUT_FILE)
+        if (o->path)
                 safe_close(o->fd);
-        free(o->path);
-        free(o);
-        return NULL;
+        o->path = mfree(o->path);
 }
 
-OutputKind output_kind(const Output *o)
+static const char *output_describe(const Sink *s)
 {
-        return o->kind;
+        return OUTPUT(s)->path ?: "stdout";
 }
 
-const char *output_describe(const Output *o)
+static int output_flush(Sink *s)
 {
-        return o->kind == OUTPUT_FILE ? o->path : "stdout";
-}
-
-int output_flush(Output *o)
-{
+        Output *o = OUTPUT(s);
         int r;
 
-        if (o->len == 0)
+        if (o->batch.len == 0)
                 return 0;
-        r = loop_write(o->fd, o->buf, o->len);
-        o->len = 0;
+        r = strbuf_error(&o->batch);
+        if (r >= 0)
+                r = loop_write(o->fd, o->batch.data, o->batch.len);
+        strbuf_reset(&o->batch);
         return r;
 }
 
-int output_write(Output *o, const char *data, size_t size)
+static int output_submit(Sink *s, uint64_t seq, const char *line, size_t size)
 {
-        int r;
+        Output *o = OUTPUT(s);
 
-        if (size > sizeof(o->buf) - o->len) {
-                r = output_flush(o);
-                if (r < 0)
-                        return r;
-        }
-        if (size > sizeof(o->buf))
-                return loop_write(o->fd, data, size);
-        memcpy(o->buf + o->len, data, size);
-        o->len += size;
+        o->counters.seen++;
+        o->counters.sent++;
+        strbuf_append(&o->batch, line, size);
         return 0;
 }
 
-int output_reopen(Output *o)
+static void output_batch_end(Sink *s)
 {
+        int r = output_flush(s);
+
+        if (r < 0)
+                log_warning_errno(r, "Failed to write events to %s, dropping this batch: %m",
+                                  output_describe(s));
+}
+
+static int output_write_status(Sink *s, const char *line, size_t size)
+{
+        Output *o = OUTPUT(s);
+
+        strbuf_append(&o->batch, line, size);
+        strbuf_putc(&o->batch, '\n');
+        return output_flush(s);
+}
+
+static int output_reopen(Sink *s)
+{
+        Output *o = OUTPUT(s);
         int fd, r;
 
-        if (o->kind != OUTPUT_FILE)
+        if (!o->path)
                 return 0;
-        r = output_flush(o);
+        r = output_flush(s);
         if (r < 0)
                 log_warning_errno(r, "Failed to flush %s before reopening, ignoring: %m", o->path);
         fd = open_file(o->path);
@@ -124,5 +121,67 @@ int output_reopen(Output *o)
                 return fd;
         safe_close(o->fd);
         o->fd = fd;
+        return 0;
+}
+
+static int output_retarget(Sink *s, const char *spec)
+{
+        Output *o = OUTPUT(s);
+        char *path = NULL;
+        int fd, r;
+
+        r = open_target(spec, &path, &fd);
+        if (r == -EINVAL && streq(spec, "api"))
+                return -EOPNOTSUPP; /* the shipper is a sink of its own, set up at start */
+        if (r < 0)
+                return r;
+        (void)output_flush(s);
+        output_close(o);
+        o->path = path;
+        o->fd = fd;
+        return 0;
+}
+
+static void output_get_counters(const Sink *s, SinkCounters *ret)
+{
+        *ret = OUTPUT(s)->counters;
+}
+
+static void output_free(Sink *s)
+{
+        Output *o = OUTPUT(s);
+
+        (void)output_flush(s);
+        output_close(o);
+        strbuf_done(&o->batch);
+        free(o);
+}
+
+static const SinkOps output_ops = {
+        .remote = false,
+        .submit = output_submit,
+        .batch_end = output_batch_end,
+        .flush = output_flush,
+        .write_status = output_write_status,
+        .reopen = output_reopen,
+        .retarget = output_retarget,
+        .get_counters = output_get_counters,
+        .describe = output_describe,
+        .free = output_free,
+};
+
+int output_sink_open(const char *spec, Sink **ret)
+{
+        Output *o;
+        int r;
+
+        o = calloc(1, sizeof(*o));
+        if (!o)
+                return -ENOMEM;
+        o->sink.ops = &output_ops;
+        r = open_target(spec, &o->path, &o->fd);
+        if (r < 0)
+                return free(o), r;
+        *ret = &o->sink;
         return 0;
 }

@@ -36,6 +36,7 @@ typedef enum BatchSource {
 } BatchSource;
 
 struct Shipper {
+        Sink sink;
         sd_event *event;
         sd_event_source *send_timer;
         ShipperConfig config;
@@ -60,23 +61,12 @@ struct Shipper {
         bool failing;
 
         bool flushing; /* shipper_flush(): whatever is queued is due, until memory is empty */
-        ShipperDrained drained;
+        SinkDrained drained;
         void *drained_userdata;
         usec_t drain_since; /* shipper_drain(): what was queued before this must leave */
 
-        ShipperCounters counters;
+        SinkCounters counters;
 };
-
-static const char *const drop_cause_table[_DROP_CAUSE_MAX] = {
-        [DROP_RING_BUFFER] = "ring_buffer", [DROP_QUEUE_FULL] = "queue_full",
-        [DROP_SPOOL_CAP] = "spool_cap",     [DROP_CORRUPT_RECORD] = "corrupt_record",
-        [DROP_REJECTED] = "rejected",
-};
-
-const char *drop_cause_to_string(DropCause c)
-{
-        return c >= 0 && c < _DROP_CAUSE_MAX ? drop_cause_table[c] : NULL;
-}
 
 void shipper_config_init(ShipperConfig *cfg)
 {
@@ -162,7 +152,7 @@ int shipper_new(Shipper **ret, sd_event *e, const ShipperConfig *cfg)
                 s->config.spool_dir = s->spool_dir;
                 r = spool_open(&s->spool, s->spool_dir, &sc);
                 if (r < 0)
-                        return log_error_errno(r, "Failed to open the spool %s: %m", s->spool_dir);
+                        return log_debug_errno(r, "Failed to open the spool %s: %m", s->spool_dir);
                 /* Whatever an earlier run left is older than anything this run will see. */
                 s->spilling = !spool_is_empty(s->spool);
                 if (s->spilling)
@@ -408,7 +398,7 @@ static bool shipper_is_drained(const Shipper *s)
 
 static void shipper_drain_done(Shipper *s)
 {
-        ShipperDrained done = s->drained;
+        SinkDrained done = s->drained;
 
         s->drained = NULL;
         done(s->drained_userdata);
@@ -503,7 +493,7 @@ void shipper_flush(Shipper *s)
         shipper_kick(s);
 }
 
-int shipper_drain(Shipper *s, ShipperDrained done, void *userdata)
+int shipper_drain(Shipper *s, SinkDrained done, void *userdata)
 {
         s->drain_since = now(CLOCK_MONOTONIC);
         if (!s->api || shipper_is_drained(s))
@@ -521,7 +511,7 @@ bool shipper_has_spool(const Shipper *s)
         return s->spool;
 }
 
-void shipper_get_counters(const Shipper *s, ShipperCounters *ret)
+void shipper_get_counters(const Shipper *s, SinkCounters *ret)
 {
         *ret = s->counters;
         ret->queued =
@@ -538,7 +528,7 @@ void shipper_get_counters(const Shipper *s, ShipperCounters *ret)
         }
 }
 
-int shipper_counters_to_json(const ShipperCounters *c, struct json_object *o)
+int shipper_counters_to_json(const SinkCounters *c, struct json_object *o)
 {
         json_object *d = json_object_new_object(), *dropped = json_object_new_object();
 
@@ -561,4 +551,81 @@ int shipper_counters_to_json(const ShipperCounters *c, struct json_object *o)
         json_object_object_add(d, "dropped", dropped);
         json_object_object_add(o, "delivery", d);
         return 0;
+}
+
+/* --- the shipper as a sink --- */
+
+#define SHIPPER(s) ((Shipper *)(s))
+
+static int shipper_sink_submit(Sink *s, uint64_t seq, const char *line, size_t size)
+{
+        return shipper_submit(SHIPPER(s), seq, line, size);
+}
+
+static void shipper_sink_batch_end(Sink *s)
+{
+        shipper_kick(SHIPPER(s));
+}
+
+static int shipper_sink_flush(Sink *s)
+{
+        shipper_flush(SHIPPER(s));
+        return 0;
+}
+
+/* A spool keeps what is left for the next start (shipper_free()): only memory needs the wait. */
+static int shipper_sink_drain(Sink *s, SinkDrained done, void *userdata)
+{
+        if (shipper_has_spool(SHIPPER(s)))
+                return 0;
+        return shipper_drain(SHIPPER(s), done, userdata);
+}
+
+static void shipper_sink_set_api(Sink *s, struct ApiClient *api)
+{
+        shipper_set_api(SHIPPER(s), api);
+}
+
+static void shipper_sink_get_counters(const Sink *s, SinkCounters *ret)
+{
+        shipper_get_counters(SHIPPER(s), ret);
+}
+
+/* The line the agent logs at start and in STATUS= names the local stream, which the API sink leaves
+ * untouched on stdout. */
+static const char *shipper_sink_describe(const Sink *s)
+{
+        return "stdout";
+}
+
+static void shipper_sink_free(Sink *sink)
+{
+        Shipper *s = SHIPPER(sink);
+        SinkCounters c;
+
+        if (!s->spool) {
+                shipper_get_counters(s, &c);
+                if (c.queued > 0)
+                        log_warning("%" PRIu64 " undelivered events in memory are lost with the exit.",
+                                    c.queued);
+        }
+        shipper_free(s);
+}
+
+static const SinkOps shipper_sink_ops = {
+        .remote = true,
+        .submit = shipper_sink_submit,
+        .batch_end = shipper_sink_batch_end,
+        .flush = shipper_sink_flush,
+        .drain = shipper_sink_drain,
+        .set_api = shipper_sink_set_api,
+        .get_counters = shipper_sink_get_counters,
+        .describe = shipper_sink_describe,
+        .free = shipper_sink_free,
+};
+
+Sink *shipper_as_sink(Shipper *s)
+{
+        s->sink.ops = &shipper_sink_ops;
+        return &s->sink;
 }

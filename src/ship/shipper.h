@@ -7,22 +7,12 @@
 #include <systemd/sd-event.h>
 
 #include "core/settings.h"
+#include "ship/sink.h"
 #include "util/macro.h"
 #include "util/time-util.h"
 
 struct ApiClient;
 struct json_object;
-
-typedef enum DropCause {
-        DROP_RING_BUFFER,    /* the kernel's ring buffer was full (filled in from the sensors' stats) */
-        DROP_QUEUE_FULL,     /* ephemeral: the memory queue was full, the oldest went */
-        DROP_SPOOL_CAP,      /* host: the spool reached its cap, its oldest segment went */
-        DROP_CORRUPT_RECORD, /* host: a torn or corrupt spool record was skipped */
-        DROP_REJECTED,       /* the backend refused the batch for good (400, 413, 415) */
-        _DROP_CAUSE_MAX,
-} DropCause;
-
-const char *drop_cause_to_string(DropCause c);
 
 typedef struct ShipperConfig {
         size_t batch_max_count;
@@ -47,19 +37,6 @@ typedef struct ShipperConfig {
 
 void shipper_config_init(ShipperConfig *cfg);
 
-typedef struct ShipperCounters {
-        uint64_t seen;        /* events handed to the shipper */
-        uint64_t sent;        /* events the backend accepted (202) */
-        uint64_t queued;      /* events in memory now, the batch in flight included */
-        uint64_t queue_bytes; /* bytes the memory queue holds now (event_queue_bytes()) */
-        uint64_t spooled;     /* events written to the spool since start */
-        uint64_t spool_bytes; /* spool bytes not yet delivered */
-        uint64_t batches;     /* batches accepted */
-        uint64_t retries;     /* failed attempts that will be retried */
-        uint64_t wire_bytes;  /* compressed bytes accepted */
-        uint64_t dropped[_DROP_CAUSE_MAX];
-} ShipperCounters;
-
 typedef struct Shipper Shipper;
 
 int shipper_new(Shipper **ret, sd_event *e, const ShipperConfig *cfg);
@@ -68,6 +45,9 @@ int shipper_new(Shipper **ret, sd_event *e, const ShipperConfig *cfg);
  * cancels without calling back, and a callback must not reach a freed shipper. */
 Shipper *shipper_free(Shipper *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Shipper *, shipper_free);
+/* The shipper as the agent's sink ("api"); sink_free() frees the shipper, and first says how many events
+ * it loses when it has no spool to keep them in. */
+Sink *shipper_as_sink(Shipper *s);
 
 /* The mTLS client to send with (borrowed); NULL until enrolment completes: events wait, bounded. */
 void shipper_set_api(Shipper *s, struct ApiClient *api);
@@ -80,16 +60,15 @@ void shipper_kick(Shipper *s);
 /* Sends what is queued now, whatever its age (the control API's Flush()): syncs the spool and sends
  * batches until memory is empty. A backoff in progress still holds. */
 void shipper_flush(Shipper *s);
-typedef void (*ShipperDrained)(void *userdata);
 /* Shutdown: sends what is queued now, whatever its age, and calls `done` once, from the loop, when every
  * record submitted before this call has left memory (and the spool is empty). Records submitted later may
  * go out meanwhile but are not waited for. Returns 0 when there is nothing to send or no client to send it
  * with (`done` is not called), 1 when `done` will be. */
-int shipper_drain(Shipper *s, ShipperDrained done, void *userdata);
+int shipper_drain(Shipper *s, SinkDrained done, void *userdata);
 /* Whether records that outlive the process go to a spool (host mode) rather than being lost. */
 bool shipper_has_spool(const Shipper *s);
 
-void shipper_get_counters(const Shipper *s, ShipperCounters *ret);
+void shipper_get_counters(const Shipper *s, SinkCounters *ret);
 /* Adds the counters to a heartbeat object as "delivery": {seen, sent, queued, spooled, ..., dropped:
  * {ring_buffer, queue_full, spool_cap, corrupt_record, rejected}}. */
-int shipper_counters_to_json(const ShipperCounters *c, struct json_object *o);
+int shipper_counters_to_json(const SinkCounters *c, struct json_object *o);

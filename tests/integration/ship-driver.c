@@ -46,7 +46,7 @@ static void on_heartbeat_done(int r, long status, const char *body, size_t size,
         (void)sd_event_exit(d->event, r < 0 || status != 200);
 }
 
-static void send_heartbeat(Driver *d, const ShipperCounters *c)
+static void send_heartbeat(Driver *d, const SinkCounters *c)
 {
         json_object *o = json_object_new_object();
         const char *s;
@@ -65,7 +65,7 @@ static void send_heartbeat(Driver *d, const ShipperCounters *c)
 static int on_poll(sd_event_source *source, uint64_t usec, void *userdata)
 {
         Driver *d = userdata;
-        ShipperCounters c;
+        SinkCounters c;
         uint64_t dropped = 0;
 
         shipper_get_counters(d->shipper, &c);

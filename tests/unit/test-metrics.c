@@ -17,12 +17,16 @@ static AgentStatus status(void)
                 .event_source = "ebpf",
                 .uptime_s = 3600,
                 .seen = 1000,
-                .sent = 990,
-                .queued = 7,
-                .queue_bytes = 2048,
-                .spooled = 0,
-                .spool_bytes = 0,
-                .dropped = {[DROP_RING_BUFFER] = 1, [DROP_QUEUE_FULL] = 2, [DROP_REJECTED] = 5},
+                .delivery =
+                        {
+                                .sent = 990,
+                                .queued = 7,
+                                .queue_bytes = 2048,
+                                .spooled = 0,
+                                .spool_bytes = 0,
+                                .dropped =
+                                        {[DROP_RING_BUFFER] = 1, [DROP_QUEUE_FULL] = 2, [DROP_REJECTED] = 5},
+                        },
                 .not_after = 1767225600ULL * USEC_PER_SEC + 999999,
                 .renewals = 3,
                 .renewal_failures = 1,
@@ -130,7 +134,7 @@ START_TEST(test_large_counters)
         _cleanup_(strbuf_done) StrBuf out = {};
 
         st.seen = UINT64_MAX;
-        st.dropped[DROP_SPOOL_CAP] = 1ULL << 40;
+        st.delivery.dropped[DROP_SPOOL_CAP] = 1ULL << 40;
         metrics_render(&st, &out);
         ck_assert_ptr_nonnull(
                 strstr(out.data, "\nlinuxguard_events_total{source=\"ebpf\"} 18446744073709551615\n"));
