@@ -1,8 +1,9 @@
 /* `linuxguard bpf load|unload|status`.
  *
  * The pinned loader for hosts: a privileged one-shot loads the programs with the sensor settings of the
- * agent's config file and pins them in bpffs, where they stay attached whether or not an agent runs; the
- * agent (loader_embedded=false) only opens the pinned ring buffer and counters. A set pinned by another
+ * agent's config file (mapped as for the embedded loader, filters included) and pins them in bpffs with
+ * a record of those settings, where they stay attached whether or not an agent runs; the agent
+ * (loader_embedded=false) only opens the pinned ring buffer and counters. A set pinned by another
  * build is never reused or silently replaced: its record layout or maps may differ, so it is refused with
  * the command that replaces it. */
 
@@ -21,6 +22,7 @@
 #include "core/agent-config.h"
 #include "core/cli.h"
 #include "core/exit-status.h"
+#include "sensors/sensors-settings.h"
 #include "sensors/sensors.h"
 #include "util/log.h"
 
@@ -40,8 +42,8 @@ static void bpf_help(void)
                "%s, where they stay attached across agent restarts; an agent started with\n"
                "--loader-embedded=false reads them without load privileges and misses no event. 'unload'\n"
                "detaches and removes them (nothing pinned is not an error). 'status' tells whether a set\n"
-               "from this build is pinned. The sensors.* keys of the config file choose what 'load' "
-               "loads.\n\n"
+               "from this build is pinned and the settings it was loaded with. The sensors.* keys of the\n"
+               "config file (sensors, file prefixes, pid and cgroup filters) choose what 'load' loads.\n\n"
                "Options:\n"
                "  --config=PATH       Config file (default %s)\n"
                "  --log-level=LEVEL   error, warning, notice, info or debug\n"
@@ -105,7 +107,7 @@ static int bpf_args_parse(int argc, char **argv, BpfArgs *ret)
 }
 
 /* The sensor settings a host's `start` would use: config file over defaults. */
-static int load_sensors_config(const char *path, SensorsConfig *ret)
+static int load_sensors_config(const char *path, SensorsSettings *ret)
 {
         _cleanup_(agent_config_done) AgentConfig config = {};
         const Settings *file = &config.settings;
@@ -119,13 +121,10 @@ static int load_sensors_config(const char *path, SensorsConfig *ret)
         if (r < 0)
                 return log_error_errno(r, "Failed to resolve the sensor settings: %m");
 
-        sensors_config_init(ret);
-        ret->process = settings_bool(file, SETTING_SENSOR_PROCESS);
-        ret->file = settings_bool(file, SETTING_SENSOR_FILE);
-        ret->network = settings_bool(file, SETTING_SENSOR_NETWORK);
-        ret->kernel = settings_bool(file, SETTING_SENSOR_KERNEL);
-        ret->ring_size = settings_uint(file, SETTING_RING_BUFFER_SIZE);
-        ret->exclude_pid = -1; /* the agent that attaches excludes itself */
+        r = sensors_config_from_settings(file, ret, error, sizeof(error));
+        if (r < 0)
+                return log_error_errno(r, "%s", error);
+        ret->cfg.exclude_pid = -1; /* the agent that attaches excludes itself */
         return 0;
 }
 
@@ -170,8 +169,8 @@ static int check_pinned(void)
 
 static int bpf_load(const BpfArgs *args)
 {
+        _cleanup_(sensors_settings_done) SensorsSettings settings = {};
         _cleanup_(sensors_freep) Sensors *s = NULL;
-        SensorsConfig cfg;
         SensorsStats st = {};
         int r;
 
@@ -188,10 +187,10 @@ static int bpf_load(const BpfArgs *args)
                 return 0;
         }
 
-        r = load_sensors_config(args->config, &cfg);
+        r = load_sensors_config(args->config, &settings);
         if (r < 0)
                 return r;
-        r = sensors_new(&s, &cfg);
+        r = sensors_new(&s, &settings.cfg);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up the sensors: %m");
         r = sensors_load_and_attach(s);
@@ -236,6 +235,7 @@ static int bpf_unload(void)
 
 static int bpf_status(void)
 {
+        _cleanup_free_ char *settings = NULL;
         SensorsPinInfo found = {};
         int r;
 
@@ -254,6 +254,19 @@ static int bpf_status(void)
                found.sensors & SENSORS_PIN_FILE ? " file" : "",
                found.sensors & SENSORS_PIN_NETWORK ? " network" : "",
                found.sensors & SENSORS_PIN_KERNEL ? " kernel" : "", found.ring_size);
+        r = sensors_pinned_settings(SENSORS_PIN_DIR, &settings);
+        if (r < 0)
+                return log_error_errno(r,
+                                       "Failed to read the settings the set in %s was loaded with: %m; "
+                                       "replace it with 'linuxguard bpf unload && linuxguard bpf load'.",
+                                       SENSORS_PIN_DIR);
+        printf("Loaded with:\n");
+        for (char *line = settings, *next; line && *line; line = next) {
+                next = strchrnul(line, '\n');
+                printf("  %.*s\n", (int)(next - line), line);
+                if (*next)
+                        next++;
+        }
         return 0;
 }
 

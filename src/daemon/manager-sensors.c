@@ -11,16 +11,14 @@
  * without a pinned set still sees events. */
 
 #include <errno.h>
-#include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/stat.h>
-#include <sys/vfs.h>
 
 #include "config.h"
 #include "daemon/manager.h"
 #include "sensors/preflight.h"
 #include "sensors/proc-connector.h"
+#include "sensors/sensors-settings.h"
 #include "sensors/sensors.h"
 #include "util/log.h"
 
@@ -66,6 +64,29 @@ static const char *degraded_hint(int error)
         }
 }
 
+/* The pinned set's filters and prefixes were fixed by `bpf load`; this agent's own sensor settings do not
+ * apply to it, so a difference is worth a warning that names it. */
+static void warn_pinned_settings_differ(const char *own)
+{
+        _cleanup_free_ char *pinned = NULL;
+        char diff[2048];
+        int r;
+
+        r = sensors_pinned_settings(SENSORS_PIN_DIR, &pinned);
+        if (r < 0) {
+                log_warning_errno(r,
+                                  "Failed to read the settings the sensors pinned in %s were loaded with, "
+                                  "ignoring: %m",
+                                  SENSORS_PIN_DIR);
+                return;
+        }
+        if (sensors_settings_record_diff(pinned, own, diff, sizeof(diff)) > 0)
+                log_warning("The eBPF sensors pinned in %s were loaded with other sensor settings than this "
+                            "agent's: %s. The pinned ones apply; 'linuxguard bpf unload && linuxguard bpf "
+                            "load' loads these.",
+                            SENSORS_PIN_DIR, diff);
+}
+
 /* true when the pinned set is in use (`cfg` then says which sensors it has); otherwise the reason was
  * logged and `m->sensors` is untouched. */
 static bool open_pinned_sensors(Manager *m, SensorsConfig *cfg)
@@ -82,6 +103,8 @@ static bool open_pinned_sensors(Manager *m, SensorsConfig *cfg)
                 cfg->kernel = found.sensors & SENSORS_PIN_KERNEL;
                 log_info("Reading the eBPF sensors pinned in %s by linuxguard %s.", SENSORS_PIN_DIR,
                          found.version);
+                if (cfg->settings_record)
+                        warn_pinned_settings_differ(cfg->settings_record);
                 return true;
         }
         if (r == -ENOENT)
@@ -135,142 +158,24 @@ static int start_proc_connector(Manager *m)
         return 0;
 }
 
-/* The in-kernel filters from the settings; the sensors copy them, so they live only until sensors_new(). */
-typedef struct SensorFilters {
-        char **prefixes;
-        size_t n_prefixes;
-        uint32_t *pids[2]; /* allow, deny */
-        size_t n_pids[2];
-        uint64_t *cgroups[2]; /* allow, deny */
-        size_t n_cgroups[2];
-} SensorFilters;
-
-static void sensor_filters_done(SensorFilters *f)
-{
-        strv_free(f->prefixes);
-        for (size_t i = 0; i < 2; i++) {
-                free(f->pids[i]);
-                free(f->cgroups[i]);
-        }
-}
-
-static int parse_pid_list(const char *value, uint32_t **ret, size_t *ret_n)
-{
-        char **l = NULL;
-        size_t n;
-        int r;
-
-        r = setting_list_split(value, &l, &n);
-        if (r < 0)
-                return r;
-        *ret = calloc(n ?: 1, sizeof(uint32_t));
-        if (!*ret) {
-                strv_free(l);
-                return -ENOMEM;
-        }
-        for (size_t i = 0; i < n; i++)
-                (*ret)[i] = (uint32_t)strtoul(l[i], NULL, 10); /* validated by the settings layer */
-        *ret_n = n;
-        strv_free(l);
-        return 0;
-}
-
-/* Where the cgroup v2 hierarchy is mounted: /sys/fs/cgroup, or /sys/fs/cgroup/unified on hybrid hosts. */
-static const char *cgroup2_root(void)
-{
-        struct statfs sfs;
-
-        if (statfs("/sys/fs/cgroup", &sfs) >= 0 && sfs.f_type == CGROUP2_SUPER_MAGIC)
-                return "/sys/fs/cgroup";
-        return "/sys/fs/cgroup/unified";
-}
-
-/* A cgroup v2 id is the inode number of the cgroup's directory in the cgroup2 mount. */
-static int resolve_cgroup_list(const char *key, const char *value, uint64_t **ret, size_t *ret_n)
-{
-        char **l = NULL;
-        size_t n;
-        int r;
-
-        r = setting_list_split(value, &l, &n);
-        if (r < 0)
-                return r;
-        *ret = calloc(n ?: 1, sizeof(uint64_t));
-        if (!*ret) {
-                strv_free(l);
-                return -ENOMEM;
-        }
-        for (size_t i = 0; i < n; i++) {
-                _cleanup_free_ char *path = NULL;
-                struct stat st;
-
-                if (asprintf(&path, "%s%s", cgroup2_root(), l[i]) < 0) {
-                        r = -ENOMEM;
-                        break;
-                }
-                if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
-                        r = log_error_errno(
-                                errno ?: ENOTDIR,
-                                "%s: cgroup %s (%s) cannot be used: %m. Paths are cgroup v2 paths "
-                                "relative to /sys/fs/cgroup, e.g. /system.slice/docker.service.",
-                                key, l[i], path);
-                        break;
-                }
-                (*ret)[i] = (uint64_t)st.st_ino;
-        }
-        *ret_n = n;
-        strv_free(l);
-        return r;
-}
-
-static int sensor_filters_from_settings(const Settings *s, SensorFilters *f)
-{
-        static const SettingId pid_ids[2] = {SETTING_PID_ALLOW, SETTING_PID_DENY};
-        static const SettingId cgroup_ids[2] = {SETTING_CGROUP_ALLOW, SETTING_CGROUP_DENY};
-        int r;
-
-        r = setting_list_split(settings_str(s, SETTING_FILE_PREFIXES), &f->prefixes, &f->n_prefixes);
-        for (size_t i = 0; r >= 0 && i < 2; i++)
-                r = parse_pid_list(settings_str(s, pid_ids[i]), &f->pids[i], &f->n_pids[i]);
-        for (size_t i = 0; r >= 0 && i < 2; i++)
-                r = resolve_cgroup_list(setting_info(cgroup_ids[i])->name, settings_str(s, cgroup_ids[i]),
-                                        &f->cgroups[i], &f->n_cgroups[i]);
-        return r;
-}
-
 int manager_start_sensors(Manager *m)
 {
         const Settings *s = &m->config->settings;
-        _cleanup_(sensor_filters_done) SensorFilters filters = {};
+        _cleanup_(sensors_settings_done) SensorsSettings settings = {};
         SensorsConfig cfg;
+        char error[1024];
         int r;
 
-        r = sensor_filters_from_settings(s, &filters);
+        r = sensors_config_from_settings(s, &settings, error, sizeof(error));
         if (r < 0)
-                return r;
+                return log_error_errno(r, "%s", error);
+        cfg = settings.cfg;
 
         m->event_context = (EventContext){
                 .boot_to_realtime_ns = sensors_boot_to_realtime_ns(),
                 .hostname = m->hostname,
                 .product_version = PACKAGE_VERSION,
         };
-
-        sensors_config_init(&cfg);
-        cfg.process = settings_bool(s, SETTING_SENSOR_PROCESS);
-        cfg.file = settings_bool(s, SETTING_SENSOR_FILE);
-        cfg.network = settings_bool(s, SETTING_SENSOR_NETWORK);
-        cfg.kernel = settings_bool(s, SETTING_SENSOR_KERNEL);
-        cfg.ring_size = settings_uint(s, SETTING_RING_BUFFER_SIZE);
-        cfg.file_prefixes = (const char *const *)filters.prefixes;
-        cfg.n_file_prefixes = filters.n_prefixes;
-        cfg.pid_allow = filters.pids[0];
-        cfg.n_pid_allow = filters.n_pids[0];
-        cfg.pid_deny = filters.pids[1];
-        cfg.n_pid_deny = filters.n_pids[1];
-        cfg.cgroup_allow = filters.cgroups[0];
-        cfg.n_cgroup_allow = filters.n_cgroups[0];
-        cfg.cgroup_deny = filters.cgroups[1];
-        cfg.n_cgroup_deny = filters.n_cgroups[1];
 
         r = sensors_new(&m->sensors, &cfg);
         if (r < 0)

@@ -14,7 +14,7 @@ struct linuxguard_bpf;
 struct ring_buffer;
 
 struct Sensors {
-        SensorsConfig cfg; /* the list pointers below are owned copies */
+        SensorsConfig cfg; /* its lists and settings_record are owned copies */
         char file_prefixes[LG_FILE_PREFIX_MAX][LG_FILE_PREFIX_LEN];
 
         struct linuxguard_bpf *skel; /* embedded loader only */

@@ -1,5 +1,8 @@
 /* The pinned set: `linuxguard bpf load` pins the links (which keep the programs attached), the maps user
- * space reads, and last a marker naming the build that loaded them. The set is assembled in a private
+ * space reads, the pid and cgroup filter maps (the programs hold them anyway; pinned, they can be
+ * inspected with bpftool), the record of the settings it was loaded with, and last a marker naming the
+ * build that loaded them. The file prefixes are rodata, fixed at load like the filters: changed settings
+ * need a new load. The set is assembled in a private
  * directory and renamed into place, so a reader sees all of it or nothing. An agent attaching to it only
  * opens maps: no load privileges, and the records queued while no agent ran are still in the ring buffer. */
 
@@ -9,6 +12,8 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -26,10 +31,15 @@
 #define PIN_MAPS        "maps"
 #define PIN_LINKS       "links"
 #define PIN_MARKER_SIZE 256
+#define PIN_SETTINGS    "settings"
+/* bpffs holds no plain files: the record is an array map of this many bytes per entry. */
+#define PIN_SETTINGS_CHUNK 4096U
 
 DEFINE_TRIVIAL_CLEANUP_FUNC_VOID(DIR *, closedir);
 
-static const char *const pinned_maps[] = {"events", "counters", "agent_map"};
+static const char *const pinned_maps[] = {
+        "events", "counters", "agent_map", "pid_allow", "pid_deny", "cgroup_allow", "cgroup_deny",
+};
 
 int sensors_pin_info_self(SensorsPinInfo *ret)
 {
@@ -146,6 +156,63 @@ static int pin_marker(const SensorsConfig *cfg, const char *dir)
         return 0;
 }
 
+static int pin_settings(const char *record, const char *dir)
+{
+        _cleanup_close_ int fd = -EBADF;
+        size_t len = strlen(record) + 1, n = (len + PIN_SETTINGS_CHUNK - 1) / PIN_SETTINGS_CHUNK;
+        char path[PATH_MAX];
+        int r;
+
+        r = pin_path(path, sizeof(path), dir, NULL, PIN_SETTINGS);
+        if (r < 0)
+                return r;
+        if (n > UINT32_MAX)
+                return -E2BIG;
+        fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "lg_settings", sizeof(uint32_t), PIN_SETTINGS_CHUNK,
+                            (uint32_t)n, NULL);
+        if (fd < 0)
+                return negative_errno();
+        for (uint32_t i = 0; i < n; i++) {
+                char chunk[PIN_SETTINGS_CHUNK] = {};
+                size_t off = (size_t)i * PIN_SETTINGS_CHUNK;
+
+                memcpy(chunk, record + off, len - off < sizeof(chunk) ? len - off : sizeof(chunk));
+                if (bpf_map_update_elem(fd, &i, chunk, BPF_ANY) < 0)
+                        return negative_errno();
+        }
+        return bpf_obj_pin(fd, path) < 0 ? negative_errno() : 0;
+}
+
+int sensors_pinned_settings(const char *dir, char **ret)
+{
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_free_ char *text = NULL;
+        struct bpf_map_info info = {};
+        uint32_t len = sizeof(info);
+        char path[PATH_MAX];
+        int r;
+
+        r = pin_path(path, sizeof(path), dir, NULL, PIN_SETTINGS);
+        if (r < 0)
+                return r;
+        fd = bpf_obj_get(path);
+        if (fd < 0)
+                return negative_errno();
+        if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0)
+                return negative_errno();
+        if (info.type != BPF_MAP_TYPE_ARRAY || info.value_size != PIN_SETTINGS_CHUNK ||
+            info.max_entries == 0)
+                return -EBADMSG;
+        text = calloc((size_t)info.max_entries * PIN_SETTINGS_CHUNK + 1, 1);
+        if (!text)
+                return -ENOMEM;
+        for (uint32_t i = 0; i < info.max_entries; i++)
+                if (bpf_map_lookup_elem(fd, &i, text + (size_t)i * PIN_SETTINGS_CHUNK) < 0)
+                        return negative_errno();
+        *ret = TAKE_PTR(text);
+        return 0;
+}
+
 static int pin_programs(Sensors *s, const char *dir)
 {
         struct bpf_object_skeleton *sk = s->skel->skeleton;
@@ -199,6 +266,8 @@ int sensors_pin(Sensors *s, const char *dir)
                 r = negative_errno();
         if (r >= 0)
                 r = pin_programs(s, staging);
+        if (r >= 0 && s->cfg.settings_record)
+                r = pin_settings(s->cfg.settings_record, staging);
         if (r >= 0)
                 r = pin_marker(&s->cfg, staging);
         if (r >= 0 && rename(staging, dir) < 0)

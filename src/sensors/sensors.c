@@ -80,6 +80,7 @@ static int sensors_copy_config(Sensors *s, const SensorsConfig *cfg)
         s->cfg.n_file_prefixes = n_prefixes;
         s->cfg.pid_allow = s->cfg.pid_deny = NULL;
         s->cfg.cgroup_allow = s->cfg.cgroup_deny = NULL;
+        s->cfg.settings_record = NULL;
         s->cfg.ring_size = round_ring_size(cfg->ring_size ?: SENSORS_DEFAULT_RING_SIZE);
         s->cfg.wakeup_bytes = cfg->wakeup_bytes ?: s->cfg.ring_size / 16;
         s->cfg.poll_interval = cfg->poll_interval ?: SENSORS_DEFAULT_POLL_INTERVAL;
@@ -101,6 +102,11 @@ static int sensors_copy_config(Sensors *s, const SensorsConfig *cfg)
         if (r < 0)
                 return r;
         s->cfg.cgroup_deny = p;
+        if (cfg->settings_record) {
+                s->cfg.settings_record = strdup(cfg->settings_record);
+                if (!s->cfg.settings_record)
+                        return -ENOMEM;
+        }
         return 0;
 }
 
@@ -201,6 +207,7 @@ Sensors *sensors_free(Sensors *s)
         free((void *)s->cfg.pid_deny);
         free((void *)s->cfg.cgroup_allow);
         free((void *)s->cfg.cgroup_deny);
+        free((void *)s->cfg.settings_record);
         return mfree(s);
 }
 

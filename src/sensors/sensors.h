@@ -38,6 +38,9 @@ typedef struct SensorsConfig {
         size_t n_cgroup_allow;
         const uint64_t *cgroup_deny;
         size_t n_cgroup_deny;
+        /* The settings this configuration was made from (sensors-settings.h), kept with a pinned set;
+         * NULL: none recorded. */
+        const char *settings_record;
 } SensorsConfig;
 
 extern const char *const SENSORS_DEFAULT_FILE_PREFIXES[];
@@ -117,13 +120,17 @@ int sensors_pinned_probe(const char *dir, SensorsPinInfo *ret);
 /* "the BPF programs pinned in DIR were loaded by linuxguard X ..., this is linuxguard Y ...; replace them
  * with ...": the refusal, for logs and `bpf load`. */
 void sensors_pin_mismatch_message(const SensorsPinInfo *found, const char *dir, char *buf, size_t size);
-/* After sensors_load_and_attach(): pins links, the maps user space reads and the marker as `dir`, all at
- * once (built beside it, then renamed). `dir` must not exist. */
+/* After sensors_load_and_attach(): pins links, the maps user space reads, the pid and cgroup filter maps,
+ * the settings record and the marker as `dir`, all at once (built beside it, then renamed). `dir` must
+ * not exist. */
 int sensors_pin(Sensors *s, const char *dir);
 /* Instead of sensors_load_and_attach(): reuses the set pinned in `dir` (ring buffer, counters) and writes
  * exclude_pid into its agent map. Needs no load privileges. Errors as sensors_pinned_probe(); on failure
  * `s` is unchanged. `ret_info`, if not NULL, receives the marker found. */
 int sensors_open_pinned(Sensors *s, const char *dir, SensorsPinInfo *ret_info);
+/* The settings record (SensorsConfig.settings_record) of the set pinned in `dir`, as a string the caller
+ * frees. -ENOENT when the set holds none. */
+int sensors_pinned_settings(const char *dir, char **ret);
 /* Removes `dir` and everything under it, detaching the programs. 0 if it did not exist, 1 if removed. */
 int sensors_unpin(const char *dir);
 
