@@ -1,7 +1,9 @@
 #!/bin/bash
 # The pinned loader against the running kernel: `bpf load` pins the set under /sys/fs/bpf/linuxguard, an
 # agent with --loader-embedded=false reads it, an exec while no agent runs is delivered after the restart
-# with no sequence gap, a set from another build is refused by name, and `bpf unload` removes it all.
+# with no sequence gap, a set from another build is refused by name, `bpf unload` removes it all, and the
+# config's file prefixes and pid/cgroup filters reach the pinned programs, recorded for `bpf status` and
+# compared by the agent that attaches.
 # Needs root and BTF (skips otherwise). It replaces whatever set is pinned on this machine.
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
@@ -15,7 +17,17 @@ require_private_mounts # the agents run in their own mount namespace
 
 T=$(mktemp -d)
 AGENT=
-trap '[ -n "$AGENT" ] && kill -9 "$AGENT" 2>/dev/null; "$LG" bpf unload >/dev/null 2>&1; rm -rf "$T"' EXIT
+CG2=/sys/fs/cgroup # the cgroup2 mount, /sys/fs/cgroup/unified on hybrid hosts
+[ "$(stat -fc %T "$CG2")" = cgroup2fs ] || CG2=/sys/fs/cgroup/unified
+CG=/lg-pin-test-$$
+cleanup() {
+	[ -n "$AGENT" ] && kill -9 "$AGENT" 2>/dev/null
+	"$LG" bpf unload >/dev/null 2>&1
+	jobs -p | xargs -r kill -9 2>/dev/null; wait 2>/dev/null
+	rmdir "$CG2$CG" 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
 
 # Markers reach grep through a pipe: the agent reports grep's command line too.
 has() { grep -qF -f <(printf '%s\n' "$2") "$1"; }
@@ -134,5 +146,74 @@ contains "$(cat "$T/stderr")" "No eBPF sensors pinned in $PIN (load them with 'l
 wait_marker "$T/a4.json" "$M5"
 ok $? "and uses the embedded loader"
 stop_agent
+
+# ---- the config's sensor settings reach the pinned programs ------------------------------------------
+# Workloads that block on a fifo, then open a file and exec a marker from their own pid (bash opens for
+# a redirection itself, and `exec` keeps the pid): one named in pid_deny, one moved into a cgroup named
+# in cgroup_deny, and afterwards one neither denies, which also opens a path outside file_prefixes.
+mkdir -p "$T/watched" "$T/other"
+MP=lg-pin-piddeny-$$-$RANDOM MC=lg-pin-cgdeny-$$-$RANDOM MA=lg-pin-allowed-$$-$RANDOM
+for m in "$MP" "$MC" "$MA"; do : >"$T/watched/$m"; : >"$T/other/$m"; done
+mkfifo "$T/go-pid" "$T/go-cg"
+mkdir "$CG2$CG"; ok $? "created cgroup $CG under $CG2"
+workload() { # fifo, cgroup directory or "", marker
+	bash -c '[ -z "$2" ] || echo $$ >"$2/cgroup.procs"; read -r _ <"$1"; exec 3<"$4/watched/$3"; exec /bin/true "$3"' \
+		sh "$1" "$2" "$3" "$T" &
+}
+workload "$T/go-pid" "" "$MP"; PID_W=$!
+workload "$T/go-cg" "$CG2$CG" "$MC"; CG_W=$!
+wait_for "grep -qx '$CG_W' '$CG2$CG/cgroup.procs'" 5
+ok $? "the cgroup workload joined $CG"
+printf 'sensors = { file_prefixes = [ "%s/watched/" ]; pid_deny = [ %s ]; cgroup_deny = [ "%s" ]; };\n' \
+	"$T" "$PID_W" "$CG" >"$T/pinned.conf"
+"$LG" bpf load --config "$T/pinned.conf" >"$T/out" 2>"$T/err"
+is "$?" 0 "bpf load with file prefixes, pid_deny and cgroup_deny succeeds"
+for p in settings maps/pid_allow maps/pid_deny maps/cgroup_allow maps/cgroup_deny; do
+	[ -e "$PIN/$p" ]; ok $? "bpf load pinned $PIN/$p"
+done
+is "$("$BPFTOOL" -j map dump pinned "$PIN/maps/pid_deny" | jq -r '[.[].formatted.key] | join(",")')" \
+	"$PID_W" "the pinned pid_deny map holds the workload's pid"
+"$LG" bpf status >"$T/status" 2>"$T/err"
+is "$?" 0 "bpf status succeeds"
+contains "$(cat "$T/status")" "  sensors.file_prefixes = [ \"$T/watched/\" ]" "bpf status shows the recorded file prefixes"
+contains "$(cat "$T/status")" "  sensors.pid_deny = [ $PID_W ]" "bpf status shows the recorded pid_deny"
+contains "$(cat "$T/status")" "  sensors.cgroup_deny = [ \"$CG\" ] (cgroup ids $(stat -c %i "$CG2$CG"))" \
+	"bpf status shows the recorded cgroup_deny with its id"
+contains "$(cat "$T/status")" "  sensors.pid_allow = []" "and the empty lists"
+
+start_agent "$T/a5.json" --loader-embedded=false --config "$T/pinned.conf"
+wait_for "has '$T/stderr' 'Sensors attached'" 15
+contains "$(cat "$T/stderr")" "Reading the eBPF sensors pinned in $PIN" "an agent with the same config reads the pinned set"
+unlike "$(cat "$T/stderr")" "loaded with other sensor settings" "and finds no difference to warn about"
+echo >"$T/go-pid"; echo >"$T/go-cg"
+wait "$PID_W" "$CG_W"
+bash -c 'exec 3<"$1/watched/$2"; exec 4<"$1/other/$2"; exec /bin/true "$2"' sh "$T" "$MA"
+wait_marker "$T/a5.json" "$MA"
+ok $? "the exec of a workload no filter names is reported"
+M6=lg-pin-six-$$-$RANDOM
+/bin/true "$M6"
+wait_marker "$T/a5.json" "$M6" # one more record behind everything the workloads could have queued
+stop_agent
+paths() { jq -r 'select(.class_uid == 1001) | .file.path' "$1" 2>/dev/null; }
+is "$(paths "$T/a5.json" | grep -cxF "$T/watched/$MA")" 1 "an open under the configured prefix is reported"
+is "$(paths "$T/a5.json" | grep -cxF "$T/other/$MA")" 0 "an open outside the configured prefixes is not"
+has "$T/a5.json" "true $MP\""; is "$?" 1 "the exec of the pid_deny workload is not reported"
+is "$(paths "$T/a5.json" | grep -cxF "$T/watched/$MP")" 0 "nor its open under the watched prefix"
+has "$T/a5.json" "true $MC\""; is "$?" 1 "the exec of the cgroup_deny workload is not reported"
+is "$(paths "$T/a5.json" | grep -cxF "$T/watched/$MC")" 0 "nor its open under the watched prefix"
+
+printf 'sensors = { file_prefixes = [ "/etc/" ]; cgroup_deny = [ "%s" ]; };\n' "$CG" >"$T/other.conf"
+start_agent "$T/a6.json" --loader-embedded=false --config "$T/other.conf"
+wait_for "has '$T/stderr' 'Sensors attached'" 15
+contains "$(cat "$T/stderr")" "were loaded with other sensor settings than this agent's: sensors.file_prefixes: pinned [ \"$T/watched/\" ], here [ \"/etc/\" ]; sensors.pid_deny: pinned [ $PID_W ], here []." \
+	"an agent whose config differs warns, naming each difference"
+stop_agent
+
+"$LG" bpf unload >/dev/null 2>&1
+printf 'sensors = { cgroup_deny = [ "/lg-pin-missing-%s" ]; };\n' "$$" >"$T/bad.conf"
+"$LG" bpf load --config "$T/bad.conf" 2>"$T/err"
+is "$?" 1 "bpf load refuses a cgroup that does not resolve"
+contains "$(cat "$T/err")" "sensors.cgroup_deny: cgroup /lg-pin-missing-$$ (" "naming the setting and the cgroup"
+[ ! -e "$PIN" ]; ok $? "and pins nothing"
 
 done_testing
