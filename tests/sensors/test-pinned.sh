@@ -150,7 +150,8 @@ stop_agent
 # ---- the config's sensor settings reach the pinned programs ------------------------------------------
 # Workloads that block on a fifo, then open a file and exec a marker from their own pid (bash opens for
 # a redirection itself, and `exec` keeps the pid): one named in pid_deny, one moved into a cgroup named
-# in cgroup_deny, and afterwards one neither denies, which also opens a path outside file_prefixes.
+# in cgroup_deny, and afterwards one neither denies, which also opens paths outside file_prefixes (one of
+# them under a default prefix).
 mkdir -p "$T/watched" "$T/other"
 MP=lg-pin-piddeny-$$-$RANDOM MC=lg-pin-cgdeny-$$-$RANDOM MA=lg-pin-allowed-$$-$RANDOM
 for m in "$MP" "$MC" "$MA"; do : >"$T/watched/$m"; : >"$T/other/$m"; done
@@ -187,7 +188,9 @@ contains "$(cat "$T/stderr")" "Reading the eBPF sensors pinned in $PIN" "an agen
 unlike "$(cat "$T/stderr")" "loaded with other sensor settings" "and finds no difference to warn about"
 echo >"$T/go-pid"; echo >"$T/go-cg"
 wait "$PID_W" "$CG_W"
-bash -c 'exec 3<"$1/watched/$2"; exec 4<"$1/other/$2"; exec /bin/true "$2"' sh "$T" "$MA"
+bash -c 'exec 3<"$1/watched/$2"; exec 4<"$1/other/$2"; exec 5</etc/hostname; exec /bin/true "$2"' sh "$T" "$MA" &
+PID_A=$!
+wait "$PID_A"
 wait_marker "$T/a5.json" "$MA"
 ok $? "the exec of a workload no filter names is reported"
 M6=lg-pin-six-$$-$RANDOM
@@ -197,6 +200,8 @@ stop_agent
 paths() { jq -r 'select(.class_uid == 1001) | .file.path' "$1" 2>/dev/null; }
 is "$(paths "$T/a5.json" | grep -cxF "$T/watched/$MA")" 1 "an open under the configured prefix is reported"
 is "$(paths "$T/a5.json" | grep -cxF "$T/other/$MA")" 0 "an open outside the configured prefixes is not"
+is "$(jq -r "select(.class_uid == 1001 and .actor.process.pid == $PID_A) | .file.path" "$T/a5.json" | grep -cxF /etc/hostname)" 0 \
+	"nor one under a default prefix (/etc/) the config leaves out"
 has "$T/a5.json" "true $MP\""; is "$?" 1 "the exec of the pid_deny workload is not reported"
 is "$(paths "$T/a5.json" | grep -cxF "$T/watched/$MP")" 0 "nor its open under the watched prefix"
 has "$T/a5.json" "true $MC\""; is "$?" 1 "the exec of the cgroup_deny workload is not reported"
