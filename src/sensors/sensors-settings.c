@@ -19,6 +19,7 @@
 #include "sensors/sensors-settings.h"
 #include "util/log.h"
 #include "util/macro.h"
+#include "util/strv.h"
 
 void sensors_settings_done(SensorsSettings *ss)
 {
@@ -64,26 +65,37 @@ static int map_file_prefixes(const Settings *s, SensorsSettings *ss, FILE *f)
         return 0;
 }
 
-static int map_pids(const Settings *s, SettingId id, uint32_t **ret, size_t *ret_n, FILE *f)
+/* The elements of the list setting `id`, and a zeroed array for as many values of `elsize` bytes. */
+static int split_list(const Settings *s, SettingId id, size_t elsize, char ***ret_l, size_t *ret_n,
+                      void **ret_values)
 {
-        char **l = NULL;
+        _cleanup_(strv_freep) char **l = NULL;
         size_t n;
         int r;
 
         r = setting_list_split(settings_str(s, id) ?: "", &l, &n);
         if (r < 0)
                 return r;
-        *ret = calloc(n ?: 1, sizeof(uint32_t));
-        if (!*ret) {
-                strv_free(l);
+        *ret_values = calloc(n ?: 1, elsize);
+        if (!*ret_values)
                 return -ENOMEM;
-        }
-        for (size_t i = 0; i < n; i++)
-                (*ret)[i] = (uint32_t)strtoul(l[i], NULL, 10); /* validated by the settings layer */
+        *ret_l = TAKE_PTR(l);
         *ret_n = n;
-        record_list(f, setting_info(id)->key, l, n, false);
+        return 0;
+}
+
+static int map_pids(const Settings *s, SettingId id, uint32_t **ret, size_t *ret_n, FILE *f)
+{
+        _cleanup_(strv_freep) char **l = NULL;
+        int r;
+
+        r = split_list(s, id, sizeof(uint32_t), &l, ret_n, (void **)ret);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < *ret_n; i++)
+                (*ret)[i] = (uint32_t)strtoul(l[i], NULL, 10); /* validated by the settings layer */
+        record_list(f, setting_info(id)->key, l, *ret_n, false);
         fputc('\n', f);
-        strv_free(l);
         return 0;
 }
 
@@ -112,29 +124,19 @@ static int map_cgroups(const Settings *s, SettingId id, uint64_t **ret, size_t *
                        size_t error_size)
 {
         const char *key = setting_info(id)->key;
-        char **l = NULL;
-        size_t n;
-        int r = 0;
+        _cleanup_(strv_freep) char **l = NULL;
+        int r;
 
-        r = setting_list_split(settings_str(s, id) ?: "", &l, &n);
+        r = split_list(s, id, sizeof(uint64_t), &l, ret_n, (void **)ret);
+        for (size_t i = 0; r >= 0 && i < *ret_n; i++)
+                r = resolve_cgroup(key, l[i], &(*ret)[i], error, error_size);
         if (r < 0)
                 return r;
-        *ret = calloc(n ?: 1, sizeof(uint64_t));
-        if (!*ret) {
-                strv_free(l);
-                return -ENOMEM;
-        }
-        for (size_t i = 0; r >= 0 && i < n; i++)
-                r = resolve_cgroup(key, l[i], &(*ret)[i], error, error_size);
-        if (r >= 0) {
-                *ret_n = n;
-                record_list(f, key, l, n, true);
-                for (size_t i = 0; i < n; i++)
-                        fprintf(f, "%s%" PRIu64, i == 0 ? " (cgroup ids " : ", ", (*ret)[i]);
-                fputs(n > 0 ? ")\n" : "\n", f);
-        }
-        strv_free(l);
-        return r;
+        record_list(f, key, l, *ret_n, true);
+        for (size_t i = 0; i < *ret_n; i++)
+                fprintf(f, "%s%" PRIu64, i == 0 ? " (cgroup ids " : ", ", (*ret)[i]);
+        fputs(*ret_n > 0 ? ")\n" : "\n", f);
+        return 0;
 }
 
 static void record_bool(FILE *f, const Settings *s, SettingId id)
