@@ -73,19 +73,6 @@ static char *json_escape_to(char *out, const char *s)
         return out;
 }
 
-static int json_add_string(json_object *o, const char *key, const char *value)
-{
-        json_object *v = json_object_new_string(value);
-
-        if (!v)
-                return -ENOMEM;
-        if (json_object_object_add(o, key, v) < 0) {
-                json_object_put(v);
-                return -ENOMEM;
-        }
-        return 0;
-}
-
 int enroll_request_build(const EnrollRequest *req, char **ret_body)
 {
         static const char token_key[] = "{\"token\":";
@@ -102,12 +89,12 @@ int enroll_request_build(const EnrollRequest *req, char **ret_body)
         o = json_object_new_object();
         if (!o)
                 return -ENOMEM;
-        if ((r = json_add_string(o, "tenantId", req->tenant_id)) < 0 ||
-            (r = json_add_string(o, "workloadId", req->workload_id)) < 0 ||
-            (r = json_add_string(o, "csr", req->csr)) < 0 ||
-            (r = json_add_string(o, "hostname", req->hostname)) < 0 ||
-            (r = json_add_string(o, "mode", req->mode)) < 0 ||
-            (r = json_add_string(o, "agentVersion", req->agent_version)) < 0)
+        if ((r = json_add(o, "tenantId", json_object_new_string(req->tenant_id))) < 0 ||
+            (r = json_add(o, "workloadId", json_object_new_string(req->workload_id))) < 0 ||
+            (r = json_add(o, "csr", json_object_new_string(req->csr))) < 0 ||
+            (r = json_add(o, "hostname", json_object_new_string(req->hostname))) < 0 ||
+            (r = json_add(o, "mode", json_object_new_string(req->mode))) < 0 ||
+            (r = json_add(o, "agentVersion", json_object_new_string(req->agent_version))) < 0)
                 return r;
 
         /* `rest` is `{"tenantId":...}`; the token goes in front of its first member. One allocation of

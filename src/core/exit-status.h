@@ -1,5 +1,5 @@
 #pragma once
-/* Process exit statuses, documented in README.md and linuxguard(8). Each fatal class has its own. */
+/* Process exit statuses, documented in linuxguard(8) and docs/operations.md. Each fatal class has its own. */
 
 enum {
         EXIT_OK = 0,

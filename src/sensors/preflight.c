@@ -19,6 +19,7 @@
 #include <json-c/json.h>
 
 #include "sensors/caps.h"
+#include "util/json-util.h"
 #include "util/macro.h"
 
 /* ---- parsing ---------------------------------------------------------------------------------------- */
@@ -602,17 +603,6 @@ int preflight_format_table(const PreflightReport *r, char **ret)
         }
         fclose(TAKE_PTR(f));
         *ret = buf;
-        return 0;
-}
-
-static int json_add(json_object *o, const char *key, json_object *v)
-{
-        if (!v)
-                return -ENOMEM;
-        if (json_object_object_add(o, key, v) < 0) {
-                json_object_put(v);
-                return -ENOMEM;
-        }
         return 0;
 }
 

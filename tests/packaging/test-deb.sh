@@ -73,6 +73,7 @@ for m in man8/linuxguard.8 man5/linuxguard.conf.5 man7/linuxguard-events.7; do
 	has -rw-r--r-- "usr/share/man/${m//./\\.}\\.gz" "man page $m"
 done
 has -rw-r--r-- 'usr/share/doc/linuxguard/copyright' "copyright file"
+has -rw-r--r-- 'usr/share/doc/linuxguard/operations\.md(\.gz)?' "docs/operations.md (commands, modes, exit statuses) is shipped"
 is "$(dpkg-deb -f "$DEB" Package)/$(dpkg-deb -f "$DEB" Architecture)" "linuxguard/$(dpkg --print-architecture)" "control: package and architecture"
 is "$(dpkg-deb --ctrl-tarfile "$DEB" | tar -xOf - ./conffiles)" /etc/linuxguard/agent.conf \
 	"/etc/linuxguard/agent.conf is the one conffile"

@@ -79,6 +79,7 @@ is "$(printf '%s\n' "$flags" | awk '$1 == "/etc/linuxguard/agent.conf" { print $
 	"agent.conf is %config(noreplace)"
 is "$(rpm -qpc "$RPM" 2>/dev/null)" /etc/linuxguard/agent.conf "it is the only config file"
 like "$(printf '%s\n' "$flags" | awk '$2 ~ /d/ { print $1 }')" 'README\.md$' "README.md is %doc"
+like "$(printf '%s\n' "$flags" | awk '$2 ~ /d/ { print $1 }')" 'operations\.md$' "docs/operations.md is %doc"
 unlike "$list" '^/var/lib/linuxguard' "the package owns no state (sysusers/tmpfiles and StateDirectory= make it)"
 
 # --- 3. Scriptlets and dependencies ------------------------------------------------------------------
