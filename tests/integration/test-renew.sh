@@ -107,7 +107,7 @@ if unshare --mount --propagation private true 2>/dev/null; then
 	[ -z "$cached_cn" ] || contains "$cached_cn" "$(basename "$(grep -l '"workloadId"' "$BACKEND_STATE"/identities/*.json | xargs grep -l "$(printf 'wl-renew-cache' | sha256sum | cut -d' ' -f1)" | head -n1)" .json)" "cache: the certificate is the same agent's"
 	kill -TERM "$AGENT"; wait "$AGENT"; AGENT=
 else
-	ok 0 "# SKIP --tls-cache: needs a private mount namespace"
+	skip_unless_ci "--tls-cache: needs a private mount namespace"
 fi
 
 # --- host mode: the renewed certificate replaces the stored enrolment under /var/lib/linuxguard ---
@@ -148,7 +148,7 @@ if unshare --mount --propagation private true 2>/dev/null; then
 		>"$WORK/henroll2.out" 2>&1
 	is "$?/$(backend_count 'POST /agent/enroll')" "0/$enrolls" "enroll again: the renewed store loads as enrolled, no new enrolment"
 else
-	ok 0 "# SKIP host store: needs a private mount namespace"
+	skip_unless_ci "host store: needs a private mount namespace"
 fi
 
 # --- expiry without a successful renewal: the ephemeral agent enrols again with its token ---

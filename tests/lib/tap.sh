@@ -1,5 +1,6 @@
 # Minimal TAP producer for the integration tests (sourced by bash scripts).
-# Usage: ok COND_EXIT_STATUS "name" (returns the status); is GOT WANT "name"; like GOT REGEX "name"; unlike ...; done_testing
+# Usage: ok COND_EXIT_STATUS "name" (returns the status); is GOT WANT "name"; like GOT REGEX "name"; unlike ...;
+# skip REASON; skip_unless_ci REASON; done_testing
 
 TAP_N=0
 TAP_FAILED=0
@@ -50,16 +51,53 @@ contains() {
 	esac
 }
 
+# skip_all REASON: skips the whole test, for a reason no machine can change (the architecture, the kernel's
+# version). tools/test names every skip with its reason in its summary.
 skip_all() {
 	echo "1..0 # SKIP $*"
 	exit 0
+}
+
+# skip REASON: skips one check ("ok N # SKIP REASON"); tools/test collects these from the logs too.
+skip() {
+	TAP_N=$((TAP_N + 1))
+	echo "ok $TAP_N # SKIP $*"
+}
+
+# CI (CI=true, see .ci/run) provides everything the suites need: root, BTF, tracefs, a private mount
+# namespace, the packages of tools/deps and the registries they come from. Lacking one of those there is a
+# failure, not a skip; elsewhere (a plain chroot, a laptop without BTF) it is a skip with the reason.
+in_ci() { [ "${CI:-}" = true ]; }
+
+# skip_all_unless_ci REASON: skip_all, or in CI a failed test.
+skip_all_unless_ci() {
+	in_ci || skip_all "$*"
+	ok 1 "$* (CI must provide this: a failure in CI, not a skip)"
+	done_testing
+	exit 1
+}
+
+# skip_unless_ci REASON: skip, or in CI a failed check.
+skip_unless_ci() {
+	if in_ci; then ok 1 "$* (CI must provide this: a failure in CI, not a skip)"; else skip "$*"; fi
 }
 
 # Skips the whole test where a private mount namespace cannot be had: unshare and systemd-nspawn need "/"
 # to be a mount point, which it is not inside a plain chroot.
 require_private_mounts() {
 	unshare --mount --propagation private true 2>/dev/null ||
-		skip_all "needs a private mount namespace (/ must be a mount point; not inside a chroot)"
+		skip_all_unless_ci "needs a private mount namespace (/ must be a mount point; not inside a chroot)"
+}
+
+# ebpf_missing: prints what the eBPF sensors lack here and succeeds, or fails silently when they have it
+# all. Judged from the machine, not from the agent, so an agent that fails to attach where it could is
+# caught instead of being taken for a machine without eBPF.
+ebpf_missing() {
+	if [ "$(id -u)" != 0 ]; then echo "needs root to load eBPF programs"
+	elif [ ! -e /sys/kernel/btf/vmlinux ]; then echo "needs BTF (/sys/kernel/btf/vmlinux)"
+	elif [ ! -d /sys/kernel/tracing/events ] && [ ! -d /sys/kernel/debug/tracing/events ]; then
+		echo "needs tracefs (mount -t tracefs tracefs /sys/kernel/tracing)"
+	else return 1; fi
 }
 
 done_testing() {

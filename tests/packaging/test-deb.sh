@@ -21,7 +21,7 @@ if ! command -v dh >/dev/null || ! command -v lintian >/dev/null; then
 	[ "$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive timeout 300 \
 		apt-get install -y -qq --no-install-recommends dpkg-dev debhelper lintian >/dev/null 2>&1
 	command -v dh >/dev/null && command -v lintian >/dev/null ||
-		skip_all "debhelper or lintian missing and apt-get install dpkg-dev debhelper lintian failed"
+		skip_all_unless_ci "debhelper or lintian missing and apt-get install dpkg-dev debhelper lintian failed"
 fi
 WORK=$(mktemp -d /var/tmp/linuxguard-pkgtest.XXXXXX)
 . "$HERE/lib.sh"

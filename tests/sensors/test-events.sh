@@ -6,8 +6,7 @@ set -u
 . "$(dirname "$0")/../lib/tap.sh"
 LG=${1:?usage: test-events.sh linuxguard}
 PY=${PYTHON:-python3}
-[ "$(id -u)" = 0 ] || skip_all "needs root to load eBPF programs"
-[ -e /sys/kernel/btf/vmlinux ] || skip_all "needs BTF (/sys/kernel/btf/vmlinux)"
+why=$(ebpf_missing) && skip_all_unless_ci "$why"
 T=$(mktemp -d)
 trap '[ -n "${AGENT:-}" ] && kill -9 $AGENT 2>/dev/null; [ -n "${LISTENER:-}" ] && kill $LISTENER 2>/dev/null; rm -rf "$T"' EXIT
 M=mk$RANDOM$RANDOM
