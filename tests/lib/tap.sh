@@ -117,6 +117,27 @@ wait_for() {
 # Milliseconds since the epoch.
 now_ms() { date +%s%3N; }
 
+# pidfile_evidence SINCE PID...: what shows that one of the (host) PIDs holds or wrote a PID file, one line
+# each; nothing when none did. Three probes: an open descriptor of a *.pid file, a file lock in /proc/locks,
+# a *.pid file under /run changed after the file SINCE that holds one of the PIDs as its own namespace
+# sees it (a PID file written inside a PID namespace holds the namespace's number, never the host's).
+# Fails (with the reason) when a PID's /proc cannot be read, so a probe that cannot look is no "none".
+pidfile_evidence() {
+	local since=$1 pid ns nspids=" " f; shift
+	for pid in "$@"; do
+		[ -n "$pid" ] && [ -r "/proc/$pid/status" ] && ls "/proc/$pid/fd" >/dev/null 2>&1 ||
+			{ echo "cannot read /proc/${pid:-?} (probe failed)"; return 1; }
+		ns=$(awk '/^NSpid:/ { print $NF }' "/proc/$pid/status")
+		nspids="$nspids$pid $ns "
+		find "/proc/$pid/fd" -mindepth 1 -printf "$pid holds %l\n" 2>/dev/null | grep -E '\.pid( \(deleted\))?$'
+		awk -v p="$pid" '$5 == p { print p " holds the lock " $0 }' /proc/locks
+	done
+	find /run/ -maxdepth 3 -name '*.pid' -newer "$since" 2>/dev/null | while read -r f; do
+		case "$nspids" in *" $(tr -d ' \n' <"$f" 2>/dev/null) "*) echo "$f holds $(cat "$f")" ;; esac
+	done
+	return 0
+}
+
 # Runs "$@" as PID 1 of a new PID namespace with its own /proc. unshare --mount-proc needs "/" to be a
 # mount point (it is not in a chroot); there, /proc alone is made private and remounted instead.
 as_pid1() {
