@@ -142,8 +142,8 @@ files=$(inside dpkg-query -L linuxguard | while read -r f; do [ -f "$ROOT$f" ] &
 contains "$files" "/usr/bin/linuxguard" "dpkg-query -L lists the installed files ($(printf '%s\n' "$files" | grep -c .) regular files)"
 TIMEOUT=120 inside_sh 'DEBIAN_FRONTEND=noninteractive dpkg --purge linuxguard' >"$WORK/purge.log" 2>&1
 ok $? "dpkg --purge linuxguard" || note <"$WORK/purge.log"
-is "$(inside_sh "dpkg-query -W -f '\${Status}' linuxguard 2>/dev/null; echo \" rc=\$?\"; dpkg-query -W -f '\${Status}' dpkg")" \
-	" rc=1install ok installed" "dpkg no longer knows linuxguard (and still knows dpkg)"
+is "$(inside_sh "dpkg-query -W -f '\${Status}' linuxguard 2>/dev/null; echo \"rc=\$?\"; dpkg-query -W -f '\${Status}' dpkg" |
+	tr '\n' ' ')" "rc=1 install ok installed" "dpkg no longer knows linuxguard (and still knows dpkg)"
 is "$(inside_sh 'pgrep -x linuxguard; echo "pgrep=$? pid1=$(cat /proc/1/comm)"')" "pgrep=1 pid1=systemd" \
 	"no linuxguard process left (the service was stopped; the probe sees the container's /proc)"
 like "$(show LoadState)" '^not-found$' "systemd no longer knows linuxguard.service ($(show LoadState))"
