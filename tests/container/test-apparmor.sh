@@ -11,7 +11,7 @@ PROFILE=$SRC/profiles/apparmor/linuxguard
 
 if ! command -v apparmor_parser >/dev/null; then
 	[ "$(id -u)" = 0 ] && timeout 300 apt-get install -y -qq apparmor >/dev/null 2>&1
-	command -v apparmor_parser >/dev/null || skip_all "apparmor_parser missing (apt-get install apparmor)"
+	command -v apparmor_parser >/dev/null || skip_all_unless_ci "apparmor_parser missing (apt-get install apparmor)"
 fi
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT

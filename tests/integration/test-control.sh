@@ -112,7 +112,7 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
 	contains "$(cat "$WORK/local.err")" "uid 65534: only root and uid 0 may use it." "the refusal names the uid"
 	kill -TERM "$LOCAL"; wait "$LOCAL"
 else
-	ok 0 "# SKIP another uid: needs root and setpriv"
+	skip_unless_ci "another uid: needs root and setpriv"
 fi
 
 # --- host mode: the system bus as well (a private bus with the shipped policy) ---
@@ -173,7 +173,7 @@ EOC
 	kill "$BUS"; wait "$BUS" 2>/dev/null
 	unset DBUS_SYSTEM_BUS_ADDRESS
 else
-	ok 0 "# SKIP host mode on the system bus: needs dbus-daemon, busctl and a private mount namespace"
+	skip_unless_ci "host mode on the system bus: needs dbus-daemon, busctl and a private mount namespace"
 fi
 
 # --- no agent ---

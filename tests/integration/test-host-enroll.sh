@@ -6,7 +6,7 @@ set -u
 . "$(dirname "$0")/../lib/tap.sh"
 LG=${1:?usage: test-enroll.sh PATH-TO-linuxguard PATH-TO-linuxguard-backend}
 BACKEND=${2:-}
-[ -x "$BACKEND" ] || skip_all "reference backend not built (libmicrohttpd missing)"
+[ -x "$BACKEND" ] || skip_all_unless_ci "reference backend not built (libmicrohttpd missing)"
 . "$(dirname "$0")/../lib/backend.sh"
 T=$(mktemp -d)
 WORK=$T

@@ -24,6 +24,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# replaced BEFORE AFTER "name": both are SHA-256 digests and they differ (the hash of a file that is gone,
+# or could not be read, is empty and proves nothing).
+replaced() {
+	local hex='^[0-9a-f]{64}$'
+	[[ "$1" =~ $hex && "$2" =~ $hex && "$1" != "$2" ]]
+	ok $? "$3" || printf '#   before: %s\n#   after:  %s\n' "$1" "$2"
+}
 expires_at() { grep -oE '"expiresAt": *"[^"]+"' "$BACKEND_STATE/identities/$1.json" | grep -oE '[0-9]{4}-[^"]+'; }
 
 mkdir -p "$WORK/home"
@@ -31,8 +38,12 @@ backend_start main --cert-validity 9 || { ok 1 "backend starts"; done_testing; e
 TOKEN=$(backend_token acme)
 
 # --- renewal in memory, during traffic ---
+# Only the process sensor, with a ring buffer and a queue far larger than a busy host's execs over these
+# 20 s, so that every marker must arrive: a drop here is the agent's failure, not the host's.
+printf 'sensors = { file = false; network = false; kernel = false; ring_buffer_size = 67108864; };\n%s\n' \
+	'delivery = { queue_max_bytes = 268435456; };' >"$WORK/renew.conf"
 env -i PATH=/usr/bin:/bin HOME="$WORK/home" LINUXGUARD_ENROLL_TOKEN="$TOKEN" LINUXGUARD_TENANT_ID=acme \
-	"$LG" start --workload-id wl-renew --api-url "$BACKEND_URL" --ca-file "$BACKEND_CA" \
+	"$LG" start --config "$WORK/renew.conf" --workload-id wl-renew --api-url "$BACKEND_URL" --ca-file "$BACKEND_CA" \
 	--heartbeat-interval 1 --output api --control-socket "$WORK/control.sock" --log-level debug \
 	>"$WORK/agent.out" 2>"$WORK/agent.err" &
 AGENT=$!
@@ -64,17 +75,16 @@ kill -0 "$AGENT" 2>/dev/null; ok $? "same process all along (no restart)"
 is "$(backend_count 'POST /agent/enroll')" 1 "enrolled once"
 like "$(cat "$WORK/agent.err")" "Renewed the certificate of agent $agent_id, valid until " "agent logs the renewal"
 out=$("$LG" status --json --control-socket "$WORK/control.sock")
-overflow=$(printf '%s' "$out" | grep -oE '"queue_full":[0-9]+' | cut -d: -f2)
-if ! grep -q 'Sensors attached' "$WORK/agent.err"; then
-	ok 0 "# SKIP events across renewals: no sensors here"
-elif [ "${overflow:-0}" -gt 0 ]; then
-	# Another workload flooded the host: the queue dropped (and counted) events; order still holds.
-	ok 0 "# SKIP events across renewals: $overflow events dropped for a full queue (busy host), counted"
+# Whether the sensors can run is judged from the machine: where they can, an agent without them fails.
+if why=$(ebpf_missing); then
+	skip_unless_ci "events across renewals: $why"
 else
+	contains "$(cat "$WORK/agent.err")" "Sensors attached" "the sensors attached (the machine has what they need)"
 	events=$BACKEND_STATE/events/$agent_id.ndjson
 	wait_for "[ \$(markers '$RUN' <'$events' 2>/dev/null | wc -l) -ge $N ]" 10
 	is "$(markers "$RUN" <"$events" | tr '\n' ' ')" "$(want_markers "$RUN" $N | tr '\n' ' ')" \
 		"every event during the renewals delivered, in order"
+	like "$out" '"queue_full":0[,}]' "no event dropped for a full queue"
 fi
 like "$out" '"healthy":true,.*"renewals":[1-9]' "status: healthy, renewals counted"
 kill -TERM "$AGENT"; wait "$AGENT"; AGENT=
@@ -99,15 +109,15 @@ if unshare --mount --propagation private true 2>/dev/null; then
 	wait_for "[ \$(grep -c 'Updated the TLS cache' '$WORK/cache.err') -ge 1 ]" 15
 	ok $? "agent updates the cache after renewing"
 	[ "$(backend_count 'POST /agent/renew' 200)" -gt "$renewals" ]; ok $? "renewed with --tls-cache"
-	[ "$(cache sha256sum /run/linuxguard/tls/agent.crt | cut -d' ' -f1)" != "$crt" ]; ok $? "cache: agent.crt replaced"
-	[ "$(cache sha256sum /run/linuxguard/tls/agent.key | cut -d' ' -f1)" != "$key" ]; ok $? "cache: agent.key replaced (new key)"
+	replaced "$crt" "$(cache sha256sum /run/linuxguard/tls/agent.crt | cut -d' ' -f1)" "cache: agent.crt replaced"
+	replaced "$key" "$(cache sha256sum /run/linuxguard/tls/agent.key | cut -d' ' -f1)" "cache: agent.key replaced (new key)"
 	is "$(cache cat /run/linuxguard/tls/.tag)" "$tag" "cache: same tag"
 	is "$(cache stat -c %a /run/linuxguard/tls/agent.key)" 600 "cache: agent.key still 0600"
 	cached_cn=$(cache openssl x509 -noout -subject -in /run/linuxguard/tls/agent.crt 2>/dev/null)
 	[ -z "$cached_cn" ] || contains "$cached_cn" "$(basename "$(grep -l '"workloadId"' "$BACKEND_STATE"/identities/*.json | xargs grep -l "$(printf 'wl-renew-cache' | sha256sum | cut -d' ' -f1)" | head -n1)" .json)" "cache: the certificate is the same agent's"
 	kill -TERM "$AGENT"; wait "$AGENT"; AGENT=
 else
-	ok 0 "# SKIP --tls-cache: needs a private mount namespace"
+	skip_unless_ci "--tls-cache: needs a private mount namespace"
 fi
 
 # --- host mode: the renewed certificate replaces the stored enrolment under /var/lib/linuxguard ---
@@ -132,8 +142,8 @@ if unshare --mount --propagation private true 2>/dev/null; then
 	wait_for "grep -q 'Saved the renewed certificate in /var/lib/linuxguard' '$WORK/host.err'" 20
 	ok $? "host agent renews and saves the certificate" || sed 's/^/#   /' "$WORK/host.err"
 	kill -TERM "$AGENT"; wait "$AGENT"; AGENT=
-	[ "$(sha "$HS/agent.crt")" != "$crt0" ]; ok $? "store: agent.crt replaced"
-	[ "$(sha "$HS/agent.key")" != "$key0" ]; ok $? "store: agent.key replaced (new key)"
+	replaced "$crt0" "$(sha "$HS/agent.crt")" "store: agent.crt replaced"
+	replaced "$key0" "$(sha "$HS/agent.key")" "store: agent.key replaced (new key)"
 	is "$(stat -c %a "$HS/agent.key")" 600 "store: agent.key still 0600"
 	is "$(ls -A "$HS" | grep -vx spool | tr '\n' ' ')" "agent.crt agent.key ca.crt enrolment.json " \
 		"store: the four files (beside the spool), nothing staged left"
@@ -148,7 +158,7 @@ if unshare --mount --propagation private true 2>/dev/null; then
 		>"$WORK/henroll2.out" 2>&1
 	is "$?/$(backend_count 'POST /agent/enroll')" "0/$enrolls" "enroll again: the renewed store loads as enrolled, no new enrolment"
 else
-	ok 0 "# SKIP host store: needs a private mount namespace"
+	skip_unless_ci "host store: needs a private mount namespace"
 fi
 
 # --- expiry without a successful renewal: the ephemeral agent enrols again with its token ---

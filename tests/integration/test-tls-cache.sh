@@ -32,13 +32,13 @@ new_ns() {
 	fi
 }
 in_ns() { nsenter --mount="$NS" -- "$@"; }
-# timeout_wait PID SECONDS: waits for a child; SIGKILLs it after SECONDS, so a stuck agent fails the test
-# instead of hanging it.
+# timeout_wait PID SECONDS: waits for a child and sets rc to its exit status, or to "hung" when it had to
+# be SIGKILLed after SECONDS, so a stuck agent fails the test instead of hanging it.
 timeout_wait() {
 	local i
 	for ((i = 0; i < $2 * 20; i++)); do kill -0 "$1" 2>/dev/null || break; sleep 0.05; done
-	kill -0 "$1" 2>/dev/null && kill -9 "$1"
-	wait "$1"
+	if kill -0 "$1" 2>/dev/null; then kill -9 "$1"; wait "$1"; rc=hung; return; fi
+	wait "$1"; rc=$?
 }
 
 new_ns "$WORK/ns" tmpfs || { ok 1 "tmpfs at /run/linuxguard in a private namespace"; done_testing; exit 1; }
@@ -49,7 +49,8 @@ TOKEN_B=$("$BACKEND" token --state-dir "$BACKEND_STATE" --tenant acme --at $(( $
 [ "$TOKEN_A" != "$TOKEN_B" ]; ok $? "two valid tokens (current and previous TOTP step) for rotation"
 
 # run_agent NAME WORKLOAD TOKEN [args...]: starts the agent in the namespace; waits for its first mTLS
-# heartbeat at the backend (enrolled or reused), then stops it with SIGTERM. Sets rc.
+# heartbeat at the backend (enrolled or reused), then stops it with SIGTERM. Sets rc (the exit status, or
+# "hung") and beat (1 if the backend got a heartbeat from this run, else 0).
 run_agent() {
 	local name=$1 wl=$2 token=$3; shift 3
 	local hb_before
@@ -60,10 +61,14 @@ run_agent() {
 		--heartbeat-interval 1 --output "file:$WORK/$name.events" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
 	AGENT=$!
 	wait_for "[ \$(cat '$BACKEND_STATE'/heartbeats/*.ndjson 2>/dev/null | wc -l) -gt $hb_before ] || ! kill -0 $AGENT" 20
+	beat=0
+	[ "$(cat "$BACKEND_STATE"/heartbeats/*.ndjson 2>/dev/null | wc -l)" -gt "$hb_before" ] && beat=1
 	kill -"${SIG:-TERM}" "$AGENT" 2>/dev/null
-	timeout_wait "$AGENT" 10; rc=$?
+	timeout_wait "$AGENT" 10
 	AGENT=
 }
+# ran NAME: the run's exit status and heartbeat, as one "rc/beat" string for is.
+ran() { is "$rc/beat=$beat" "143/beat=1" "$1: heartbeat over mTLS, then SIGTERM -> 143"; }
 enrols() { backend_count 'POST /agent/enroll' 201; }
 tag_of() { printf '%s:%s' "$1" "$(printf '%s' "$2" | sha256sum | cut -d' ' -f1)" | sha256sum | cut -d' ' -f1; }
 cache() { in_ns "$@"; }
@@ -71,15 +76,18 @@ cache() { in_ns "$@"; }
 # --- without --tls-cache: every restart enrols again, nothing is cached ---
 n=$(enrols)
 run_agent plain1 wl-1 "$TOKEN_A"
-is "$rc" 143 "no cache, first start: SIGTERM -> 143"
+ran "no cache, first start"
 run_agent plain2 wl-1 "$TOKEN_A"
+ran "no cache, second start"
 is "$(enrols)" $((n + 2)) "no cache, same token and workload: a fresh enrol each start"
-cache test -e /run/linuxguard/tls; ok $((! $?)) "no cache: nothing written to /run/linuxguard"
+# The listing comes with the file system's type, so a probe that cannot look does not read as empty.
+is "$(cache sh -c 'stat -f -c %T /run/linuxguard && ls -A /run/linuxguard' | tr '\n' ' ')" "tmpfs " \
+	"no cache: nothing written to /run/linuxguard (the namespace's tmpfs)"
 
 # --- with --tls-cache: the first start enrols and seeds the cache ---
 n=$(enrols)
 run_agent seed wl-1 "$TOKEN_A" --tls-cache
-is "$rc" 143 "cache, first start: SIGTERM -> 143"
+ran "cache, first start"
 is "$(enrols)" $((n + 1)) "cache, first start: one enrol call"
 is "$(cache stat -c %a /run/linuxguard/tls)" 700 "tls/ is 0700"
 for f in agent.crt agent.key ca.crt .tag; do
@@ -92,19 +100,23 @@ contains "$(cat "$WORK/seed.err")" "Seeded the TLS cache" "seeding logged"
 # Same token, same workload: reused, no enrol call. Exit by SIGINT -> 130, cache survives.
 n=$(enrols)
 SIG=INT run_agent reuse wl-1 "$TOKEN_A" --tls-cache
-is "$rc" 130 "cache reuse run: SIGINT -> 130"
+is "$rc/beat=$beat" "130/beat=1" "cache reuse run: heartbeat over mTLS, then SIGINT -> 130"
 is "$(enrols)" "$n" "same token, same workload: cert chain reused, no enrol call"
 contains "$(cat "$WORK/reuse.err")" "Reusing the TLS cache" "reuse logged"
 is "$(cache cat /run/linuxguard/tls/.tag)" "$(tag_of "$TOKEN_A" wl-1)" "the tmpfs cache survives the exit"
 
-# Pre-computed tag, no token at all: reused.
+# Pre-computed tag, no token at all: reused, so the agent heartbeats with the cached chain. Without a token
+# nothing else makes the agent ephemeral (a host agent never reads the cache), hence --ephemeral.
 n=$(enrols)
-run_agent tagonly wl-1 "" --tls-cache --enroll-token-tag "$(tag_of "$TOKEN_A" wl-1)"
+run_agent tagonly wl-1 "" --ephemeral --tls-cache --enroll-token-tag "$(tag_of "$TOKEN_A" wl-1)"
+ran "pre-computed tag, no token"
 is "$(enrols)" "$n" "pre-computed tag, no token: reused without enrolling"
+contains "$(cat "$WORK/tagonly.err")" "Reusing the TLS cache" "pre-computed tag, no token: reuse logged"
 
 # Rotated token, same workload: tag mismatch -> cache deleted -> fresh enrol with the new token.
 n=$(enrols)
 run_agent rotated wl-1 "$TOKEN_B" --tls-cache
+ran "rotated token"
 is "$(enrols)" $((n + 1)) "rotated token: one fresh enrol"
 is "$(cache cat /run/linuxguard/tls/.tag)" "$(tag_of "$TOKEN_B" wl-1)" "rotated token: cache re-seeded with the new tag"
 contains "$(cat "$WORK/rotated.err")" "Not reusing the TLS cache" "rotation explained in the log"
@@ -113,6 +125,7 @@ contains "$(cat "$WORK/rotated.err")" "Not reusing the TLS cache" "rotation expl
 n=$(enrols)
 ids=$(ls "$BACKEND_STATE/identities" | wc -l)
 run_agent newpod wl-2 "$TOKEN_B" --tls-cache
+ran "new workload id"
 is "$(enrols)" $((n + 1)) "new workload id: one fresh enrol"
 is "$(ls "$BACKEND_STATE/identities" | wc -l)" $((ids + 1)) "new workload id: a new identity at the backend"
 is "$(cache cat /run/linuxguard/tls/.tag)" "$(tag_of "$TOKEN_B" wl-2)" "new workload id: cache re-seeded"
@@ -121,6 +134,7 @@ is "$(cache cat /run/linuxguard/tls/.tag)" "$(tag_of "$TOKEN_B" wl-2)" "new work
 cache sh -c 'printf garbage > /run/linuxguard/tls/agent.crt'
 n=$(enrols)
 run_agent corrupt wl-2 "$TOKEN_B" --tls-cache
+ran "corrupt cached certificate"
 is "$(enrols)" $((n + 1)) "corrupt cached certificate: deleted, fresh enrol"
 
 # --- refusals ---

@@ -19,7 +19,7 @@ note() { sed 's/^/#   /'; }
 if ! command -v rpmbuild >/dev/null || ! command -v rpmlint >/dev/null; then
 	[ "$(id -u)" = 0 ] && command -v apt-get >/dev/null && DEBIAN_FRONTEND=noninteractive timeout 300 \
 		apt-get install -y -qq --no-install-recommends rpm rpmlint >/dev/null 2>&1
-	command -v rpmbuild >/dev/null || skip_all "rpmbuild missing and apt-get install rpm failed"
+	command -v rpmbuild >/dev/null || skip_all_unless_ci "rpmbuild missing and apt-get install rpm failed"
 fi
 [ "$(uname -m)" = x86_64 ] || skip_all "the spec is ExclusiveArch: x86_64 (checked-in vmlinux.h)"
 

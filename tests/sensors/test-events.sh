@@ -1,13 +1,14 @@
 #!/bin/bash
 # The agent's main job, end to end: a real agent with a local output, a workload with markers, and each
 # expected event asserted with its fields (OCSF class, activity, process, file, endpoints, user change),
-# and none of the agent's own activity. Needs root and BTF (suite ebpf).
+# and none of the agent's own activity: its config and its output live under the watched prefix, so its
+# reload opens watched files, and it serves metrics, so a scrape makes it accept a TCP connection; the
+# same activity by the test itself is reported. Needs root, BTF and tracefs (suite ebpf).
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
 LG=${1:?usage: test-events.sh linuxguard}
 PY=${PYTHON:-python3}
-[ "$(id -u)" = 0 ] || skip_all "needs root to load eBPF programs"
-[ -e /sys/kernel/btf/vmlinux ] || skip_all "needs BTF (/sys/kernel/btf/vmlinux)"
+why=$(ebpf_missing) && skip_all_unless_ci "$why"
 T=$(mktemp -d)
 trap '[ -n "${AGENT:-}" ] && kill -9 $AGENT 2>/dev/null; [ -n "${LISTENER:-}" ] && kill $LISTENER 2>/dev/null; rm -rf "$T"' EXIT
 M=mk$RANDOM$RANDOM
@@ -24,13 +25,17 @@ for line in open(sys.argv[1]):
     e = json.loads(line)
     if "class_uid" in e and eval(where, {"e": e, "m": m, "g": g}):
         n += 1
-print(n)' "$T/events.json"; }
+print(n)' "$EVENTS"; }
 
-env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin "$LG" start --config "$T/agent.conf" --output "file:$T/events.json" \
-	--heartbeat-interval 1 >/dev/null 2>"$T/agent.err" &
+mv "$T/agent.conf" "$T/watched/agent.conf"
+EVENTS=$T/watched/events.json
+env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin "$LG" start --config "$T/watched/agent.conf" --output "file:$EVENTS" \
+	--heartbeat-interval 1 --metrics-listen 127.0.0.1:0 >/dev/null 2>"$T/agent.err" &
 AGENT=$!
 wait_for "grep -q 'Sensors attached' '$T/agent.err'" 20
 ok $? "agent attached its sensors"
+wait_for "grep -q 'Serving Prometheus metrics at' '$T/agent.err'" 10
+METRICS=$(sed -n 's|.*Serving Prometheus metrics at http://\([0-9.:]*\)/metrics.*|\1|p' "$T/agent.err" | head -n1)
 
 # Listeners on 127.0.0.1 and ::1 that accept one connection each.
 "$PY" -c '
@@ -77,11 +82,26 @@ ok $? "inbound accepts on both listeners: direction inbound"
 ok $? "uid change: Process Activity 1007/5 (Set User ID) from setpriv"
 is "$(count 'e["class_uid"] == 1007 and e["activity_id"] == 1 and g(e,"process","cmd_line") == "/bin/true " + m + "-uid" and g(e,"process","user","uid") == "65534"')" 1 \
 	"the exec after the uid change runs as 65534"
-is "$(count 'g(e,"actor","process","pid") == '"$AGENT"'')" 0 "none of the agent's own activity is reported"
+# The agent's own activity, where the sensors can see it: a reload opens its config and reopens its output
+# (both under the watched prefix), a scrape makes it accept a connection. The test does the same things
+# itself first, so the sensors demonstrably report them.
+cat "$T/watched/agent.conf" >/dev/null
+kill -HUP "$AGENT"
+wait_for "grep -q 'Reloaded $T/watched/agent.conf' '$T/agent.err'" 10
+ok $? "the agent reloaded (opened $T/watched/agent.conf and reopened $EVENTS)"
+scrape=$("$PY" -c 'import sys, urllib.request; print(urllib.request.urlopen("http://" + sys.argv[1] + "/metrics").read().decode())' "$METRICS")
+contains "$scrape" "linuxguard_" "the agent served a metrics scrape on $METRICS (it accepted a connection)"
+wait_for "[ \$(count 'e[\"class_uid\"] == 1001 and g(e,\"file\",\"path\") == \"$T/watched/agent.conf\" and g(e,\"actor\",\"process\",\"name\") == \"cat\"') -ge 1 ]" 10
+ok $? "the test's own open of the agent's config is reported"
+[ "$(count 'e["class_uid"] == 4001 and g(e,"connection_info","direction_id") == 2 and g(e,"dst_endpoint","port") == '"${METRICS##*:}"'')" -ge 1 ]
+ok $? "the scrape's connect to the metrics port is reported"
+sleep 1 # one more drain of the ring buffer
+own='g(e,"actor","process","pid") == '"$AGENT"' or g(e,"process","pid") == '"$AGENT"
+is "$(count "$own")" 0 "none of the agent's own activity is reported (its opens under the watched prefix, its accept)"
 seqs=$("$PY" -c '
 import json, sys
 s = [json.loads(l)["metadata"]["sequence"] for l in open(sys.argv[1]) if "class_uid" in l]
-print("ok" if len(s) == len(set(s)) and all(x > 0 for x in s) else "bad")' "$T/events.json")
+print("ok" if len(s) == len(set(s)) and all(x > 0 for x in s) else "bad")' "$EVENTS")
 is "$seqs" ok "every event has a unique positive sequence number"
 [ "$(count 'g(e,"device","hostname") == "'"$(hostname)"'" and isinstance(e["time"], int) and e["time"] > 10**12')" -gt 0 ]
 ok $? "events carry device.hostname and time in ms"

@@ -11,8 +11,7 @@ LG=${1:?usage: test-pinned.sh PATH-TO-linuxguard PATH-TO-bpftool}
 BPFTOOL=${2:?usage: test-pinned.sh PATH-TO-linuxguard PATH-TO-bpftool}
 PIN=/sys/fs/bpf/linuxguard
 
-[ "$(id -u)" = 0 ] || skip_all "needs root"
-[ -e /sys/kernel/btf/vmlinux ] || skip_all "kernel without BTF"
+why=$(ebpf_missing) && skip_all_unless_ci "$why"
 require_private_mounts # the agents run in their own mount namespace
 
 T=$(mktemp -d)

@@ -62,15 +62,32 @@ START_TEST(test_full_jitter_deterministic)
                 ceiling = ceiling * 2 > 30 * S ? 30 * S : ceiling * 2;
         }
 
-        /* The first value from seed 42, pinned so a change in the arithmetic is noticed. */
+        /* The first delays from seed 42, pinned as literals (computed outside this code, see
+         * test_splitmix64_reference) so a change in the generator or the arithmetic is noticed. */
+        static const usec_t pinned[] = {422102, 583684, 2147948};
         seed_a = 42;
         backoff_start(&a, 0);
-        {
-                uint64_t s = 42, r = backoff_splitmix64(&s);
+        FOREACH_ARRAY (p, pinned, ELEMENTSOF(pinned)) {
                 usec_t d;
                 ck_assert_int_eq(backoff_next(&a, 0, 0, &d), 0);
-                ck_assert_uint_eq(d, r % (1 * S + 1));
+                ck_assert_uint_eq(d, *p);
         }
+}
+END_TEST
+
+/* SplitMix64 against its published reference output (seed 0 gives 0xe220a8397b1dcdaf first) and the
+ * values seed 42 gives, from an independent implementation; delays of 42's outputs modulo 1 s + 1,
+ * 2 s + 1, 4 s + 1 are the pinned ones above. */
+START_TEST(test_splitmix64_reference)
+{
+        static const uint64_t want42[] = {UINT64_C(0xbdd732262feb6e95), UINT64_C(0x28efe333b266f103),
+                                          UINT64_C(0x47526757130f9f52)};
+        uint64_t s = 0;
+
+        ck_assert_uint_eq(backoff_splitmix64(&s), UINT64_C(0xe220a8397b1dcdaf));
+        s = 42;
+        FOREACH_ARRAY (w, want42, ELEMENTSOF(want42))
+                ck_assert_uint_eq(backoff_splitmix64(&s), *w);
 }
 END_TEST
 
@@ -200,6 +217,7 @@ static Suite *backoff_suite(void)
 
         tcase_add_test(tc, test_no_jitter_caps);
         tcase_add_test(tc, test_full_jitter_deterministic);
+        tcase_add_test(tc, test_splitmix64_reference);
         tcase_add_test(tc, test_full_jitter_bounds);
         tcase_add_test(tc, test_decorrelated);
         tcase_add_test(tc, test_retry_after_floor);

@@ -186,21 +186,33 @@ START_TEST(test_race_exactly_one_winner)
 END_TEST
 
 /* Acquire/release churn among processes: the lock must never be held by two at once, including
- * across the unlink in release (a racer that opened the old inode must not win on it). */
+ * across the unlink in release (a racer that opened the old inode must not win on it). Each process must
+ * hold it CHURN_WINS times, and may only be refused with -EBUSY, so an acquire that always fails (and
+ * so never has two holders) fails the test too. */
+#define CHURN_KIDS     8
+#define CHURN_WINS     50
+#define CHURN_ATTEMPTS 100000
+
 START_TEST(test_churn_never_two_holders)
 {
         char marker[300];
-        pid_t kids[8];
+        pid_t kids[CHURN_KIDS];
 
         snprintf(marker, sizeof(marker), "%s/holder", dir);
-        for (int i = 0; i < 8; i++) {
+        for (int i = 0; i < CHURN_KIDS; i++) {
                 kids[i] = fork();
                 ck_assert_int_ge(kids[i], 0);
                 if (kids[i] == 0) {
-                        for (int n = 0; n < 200; n++) {
+                        int wins = 0;
+
+                        for (int n = 0; n < CHURN_ATTEMPTS && wins < CHURN_WINS; n++) {
                                 PidFile *mine = NULL;
-                                if (pidfile_acquire(path, &mine, NULL) < 0)
+                                int r = pidfile_acquire(path, &mine, NULL);
+
+                                if (r == -EBUSY)
                                         continue;
+                                if (r < 0)
+                                        _exit(4);
                                 /* O_EXCL: fails if another holder's marker exists right now. */
                                 int fd = open(marker, O_CREAT | O_EXCL | O_WRONLY, 0600);
                                 if (fd < 0)
@@ -208,14 +220,17 @@ START_TEST(test_churn_never_two_holders)
                                 close(fd);
                                 unlink(marker);
                                 pidfile_release(mine);
+                                wins++;
                         }
-                        _exit(0);
+                        _exit(wins == CHURN_WINS ? 0 : 5);
                 }
         }
-        for (int i = 0; i < 8; i++) {
+        for (int i = 0; i < CHURN_KIDS; i++) {
                 int status = -1;
                 ck_assert_int_eq(waitpid(kids[i], &status, 0), kids[i]);
-                ck_assert_int_eq(status, 0);
+                ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                              "racer %d: status %#x (3: two holders, 4: acquire failed, 5: never won %d times)",
+                              i, (unsigned)status, CHURN_WINS);
         }
 }
 END_TEST

@@ -445,9 +445,7 @@ static Suite *tls_cache_suite(void)
 
 int main(void)
 {
-        if (geteuid() != 0) {
-                printf("1..0 # SKIP needs root to mount a tmpfs and chown\n");
-                return 0;
-        }
+        if (geteuid() != 0)
+                return tap_skip_all_unless_ci("needs root to mount a tmpfs and chown");
         return run_suite_tap(tls_cache_suite());
 }
