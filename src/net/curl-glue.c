@@ -392,7 +392,27 @@ bool curl_code_is_transient(CURLcode code)
         }
 }
 
-const char *curl_glue_strerror(CURLcode code, const char *errbuf)
+size_t curl_glue_response_append(char **buf, size_t *size, bool *too_big, const char *data, size_t n)
 {
+        char *p;
+
+        if (n > CURL_GLUE_RESPONSE_MAX - *size) {
+                *too_big = true;
+                return 0;
+        }
+        p = realloc(*buf, *size + n + 1);
+        if (!p)
+                return 0;
+        memcpy(p + *size, data, n);
+        *size += n;
+        p[*size] = '\0';
+        *buf = p;
+        return n;
+}
+
+const char *curl_glue_strerror(CURLcode code, const char *errbuf, bool too_big)
+{
+        if (too_big && code == CURLE_WRITE_ERROR)
+                return "the backend's answer exceeds 1 MiB";
         return !isempty(errbuf) ? errbuf : curl_easy_strerror(code);
 }
