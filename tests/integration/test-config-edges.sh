@@ -78,4 +78,19 @@ kill -TERM "$AGENT"
 wait "$AGENT"
 is "$?" 143 "agent stops with 143"
 
+# Every sensor switched off: degraded, and the reason is the config, not the kernel.
+printf 'heartbeat_interval = 1;\nsensors = { process = false; file = false; network = false; kernel = false; };\n' >"$T/off.conf"
+env -i PATH=/usr/bin:/bin "$LG" start "${EPH[@]}" --loader-embedded --config "$T/off.conf" --output "file:$T/off.json" \
+	>"$T/stdout" 2>"$T/stderr" &
+AGENT=$!
+PIDS+=("$AGENT")
+wait_for "grep -q '\"type\":\"heart[b]eat\"' '$T/off.json'" 10
+reason="every sensor is switched off in the config (sensors.process, sensors.file, sensors.network and sensors.kernel are false)"
+contains "$(cat "$T/stderr")" "Running degraded: $reason; set one of them to true to receive events." \
+	"all sensors off: the warning names the keys"
+contains "$(grep -m1 '"type":"heartbeat"' "$T/off.json")" "\"degraded\":\"$reason\"" "the heartbeat carries that reason"
+unlike "$(cat "$T/stderr")" "tracefs|BTF" "no kernel feature is blamed"
+kill -TERM "$AGENT"
+wait "$AGENT"
+
 done_testing
