@@ -40,6 +40,8 @@ kill -TERM "$AGENT"; wait "$AGENT"
 "${AS_NOBODY[@]}" sleep 30 &
 PLAIN=$!
 PIDS+=("$PLAIN")
+# setpriv itself is non-dumpable after its setresuid(), until the execve() of sleep.
+wait_for "grep -qx sleep /proc/$PLAIN/comm" 5
 "${AS_NOBODY[@]}" cat "/proc/$PLAIN/environ" >/dev/null 2>&1
 ok $? "control: a dumpable process's environ is readable by its uid"
 kill "$PLAIN"
