@@ -371,6 +371,11 @@ int run_enroll(int argc, char **argv)
         const char *dir, *problem;
         int r;
 
+        /* enroll reads a token and makes the host's private key: no core dump, no /proc/PID/mem. */
+        r = secure_mem_protect_process();
+        if (r < 0)
+                return log_error_errno(r, "Failed to make the process non-dumpable: %m"), EXIT_RUNTIME;
+
         r = enroll_args_parse(argc, argv, &args, error, sizeof(error));
         if (r >= 0 && !args.help)
                 r = resolve_config(&args, &config, error, sizeof(error));

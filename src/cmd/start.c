@@ -20,6 +20,7 @@
 #include "sensors/caps.h"
 #include "util/environ-util.h"
 #include "util/log.h"
+#include "util/secure-mem.h"
 
 extern char **environ;
 
@@ -244,6 +245,11 @@ int run_start(int argc, char **argv)
                 log_error("%s", error); /* else logged where it failed */
         if (r < 0)
                 return EXIT_USAGE;
+
+        /* From here the process holds the token, and soon a private key: no core dump, no /proc/PID/mem. */
+        r = secure_mem_protect_process();
+        if (r < 0)
+                return log_error_errno(r, "Failed to make the process non-dumpable: %m"), EXIT_RUNTIME;
 
         r = load_token_file(&config, error, sizeof(error));
         if (r == -ENOMEM)

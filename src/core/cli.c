@@ -81,12 +81,10 @@ static int parse_setting_flag(const CliCommand *cmd, SettingId id, char *arg, Se
         if (r == -ENOMEM)
                 return r;
         if (r < 0) {
-                if (info->secret)
-                        snprintf(error, error_size, "--%s: invalid value (accepts %s)", info->flag,
-                                 info->accepts);
-                else
-                        snprintf(error, error_size, "--%s: invalid value \"%s\" (accepts %s)", info->flag,
-                                 strempty(value), info->accepts);
+                char why[512];
+
+                setting_describe_refusal(id, value, why, sizeof(why));
+                snprintf(error, error_size, "--%s: %s", info->flag, why);
                 return r;
         }
         return 0;

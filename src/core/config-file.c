@@ -6,11 +6,15 @@
 #include "core/config-file.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <libconfig.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "util/io-util.h"
 #include "util/macro.h"
 
 static void config_destroyp(config_t **c)
@@ -95,6 +99,12 @@ static int join_list(const char *name, const config_setting_t *st, const char *k
                         return fail(name, line, "%s: element %d is %s (accepts %s)", key, i + 1,
                                     type_name(etype), info->accepts);
                 }
+                /* [ "" ] would join to "", the empty list: a watch list that silently watches nothing. */
+                if (isempty(v)) {
+                        free(out);
+                        return fail(name, line, "%s: element %d is an empty string (accepts %s)", key, i + 1,
+                                    info->accepts);
+                }
                 if (strchr(v, ',')) {
                         free(out);
                         return fail(name, line, "%s: element %d contains a comma, which is not supported",
@@ -165,8 +175,12 @@ static int load_leaf(const char *name, const config_setting_t *st, const char *k
         r = setting_parse(id, value, SOURCE_FILE, &ret->v[id]);
         if (r == -ENOMEM)
                 return r;
-        if (r < 0)
-                return fail(name, line, "%s: invalid value \"%s\" (accepts %s)", key, value, info->accepts);
+        if (r < 0) {
+                char why[512];
+
+                setting_describe_refusal(id, value, why, sizeof(why));
+                return fail(name, line, "%s: %s", key, why);
+        }
         ret->v[id].line = line;
         return 0;
 }
@@ -206,41 +220,176 @@ static int parse_config(const char *name, config_t *c, int read_ok, Settings *re
         return load_group(name, config_root_setting(c), "", ret, error, error_size);
 }
 
+/* Before libconfig sees the text: things its scanner would accept but that must not reach the agent.
+ * A NUL byte or a \x00 escape would silently cut a string short, and @include would read another
+ * file that none of the checks on this one covered. A small lexer, so a comment may say anything. */
+static int check_text(const char *name, const char *text, size_t size, char *error, size_t error_size)
+{
+        enum { CODE, STRING, LINE_COMMENT, BLOCK_COMMENT } state = CODE;
+        unsigned line = 1;
+        bool line_start = true;
+
+        for (size_t i = 0; i < size; i++) {
+                char c = text[i];
+
+                if (c == '\0')
+                        return fail(name, line, "a NUL byte is not allowed in a config file");
+                if (c == '\n') {
+                        line++;
+                        line_start = true;
+                        if (state == LINE_COMMENT)
+                                state = CODE;
+                        continue;
+                }
+                switch (state) {
+                case CODE:
+                        if (line_start && c == '@' && strncmp(text + i, "@include", 8) == 0)
+                                return fail(name, line,
+                                            "@include is not supported: put every setting in this file");
+                        if (c == '"')
+                                state = STRING;
+                        else if (c == '#' || (c == '/' && i + 1 < size && text[i + 1] == '/'))
+                                state = LINE_COMMENT;
+                        else if (c == '/' && i + 1 < size && text[i + 1] == '*') {
+                                state = BLOCK_COMMENT;
+                                i++;
+                        }
+                        break;
+                case STRING:
+                        if (c == '"')
+                                state = CODE;
+                        else if (c == '\\' && i + 1 < size) {
+                                if (size - i >= 4 && (text[i + 1] == 'x' || text[i + 1] == 'X') &&
+                                    text[i + 2] == '0' && text[i + 3] == '0')
+                                        return fail(name, line,
+                                                    "a NUL byte (\\x00) is not allowed in a string");
+                                if (text[i + 1] != '\n')
+                                        i++;
+                        }
+                        break;
+                case LINE_COMMENT:
+                        break;
+                case BLOCK_COMMENT:
+                        if (c == '*' && i + 1 < size && text[i + 1] == '/') {
+                                state = CODE;
+                                i++;
+                        }
+                        break;
+                }
+                if (c != ' ' && c != '\t')
+                        line_start = false;
+        }
+        return 0;
+}
+
+static int parse_text(const char *name, const char *text, size_t size, Settings *ret, char *error,
+                      size_t error_size)
+{
+        config_t c;
+        _cleanup_(config_destroyp) config_t *cp = NULL;
+        int r;
+
+        r = check_text(name, text, size, error, error_size);
+        if (r < 0)
+                return r;
+        config_init(&c);
+        cp = &c;
+        return parse_config(name, &c, config_read_string(&c, text), ret, error, error_size);
+}
+
 int config_file_parse_string(const char *name, const char *text, Settings *ret, char *error,
                              size_t error_size)
 {
-        config_t c;
-        _cleanup_(config_destroyp) _unused_ config_t *cp = &c;
+        return parse_text(name, text, strlen(text), ret, error, error_size);
+}
 
-        config_init(&c);
-        return parse_config(name, &c, config_read_string(&c, text), ret, error, error_size);
+static const char *file_type_name(mode_t mode)
+{
+        if (S_ISDIR(mode))
+                return "a directory";
+        if (S_ISFIFO(mode))
+                return "a FIFO";
+        if (S_ISSOCK(mode))
+                return "a socket";
+        if (S_ISCHR(mode))
+                return "a character device";
+        if (S_ISBLK(mode))
+                return "a block device";
+        return "not a regular file";
+}
+
+/* Whoever can write the config can point the agent at another API, so only root and the agent's own
+ * user may (sshd's StrictModes). The checks run on the opened descriptor, so a path swapped for a FIFO
+ * or a symlink after a check cannot slip past it; symlinks are followed (a Kubernetes ConfigMap mounts
+ * its files as symlinks) and the target is what is checked. */
+static int check_file(const char *path, const struct stat *st, char *error, size_t error_size)
+{
+        if (!S_ISREG(st->st_mode)) {
+                snprintf(error, error_size, "%s: not a regular file (it is %s)", path,
+                         file_type_name(st->st_mode));
+                return -EINVAL;
+        }
+        if (st->st_mode & (S_IWGRP | S_IWOTH)) {
+                snprintf(error, error_size,
+                         "%s: refusing a config file writable by group or others (fix: chmod go-w %s)", path,
+                         path);
+                return -EPERM;
+        }
+        if (st->st_uid != 0 && st->st_uid != geteuid()) {
+                snprintf(error, error_size,
+                         "%s: refusing a config file owned by uid %u, neither root nor the agent's uid %u "
+                         "(fix: chown root %s)",
+                         path, (unsigned)st->st_uid, (unsigned)geteuid(), path);
+                return -EPERM;
+        }
+        if (st->st_size > CONFIG_FILE_MAX_SIZE) {
+                snprintf(error, error_size, "%s: the file is %lld bytes, over the limit of 1 MiB (%d bytes)",
+                         path, (long long)st->st_size, CONFIG_FILE_MAX_SIZE);
+                return -EFBIG;
+        }
+        return 0;
 }
 
 int config_file_load(const char *path, bool required, Settings *ret, char *error, size_t error_size)
 {
-        _cleanup_fclose_ FILE *f = NULL;
-        config_t c;
-        _cleanup_(config_destroyp) config_t *cp = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_free_ char *text = NULL;
         struct stat st;
+        ssize_t n;
+        int r;
 
-        f = fopen(path, "re");
-        if (!f) {
-                int r = -errno;
+        /* O_NONBLOCK: opening a FIFO must not wait for a writer; check_file() then refuses it. */
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0) {
+                r = -errno;
                 if (r == -ENOENT && !required)
                         return 0;
                 snprintf(error, error_size, "%s: cannot open: %s", path, strerror(-r));
                 return r;
         }
-        if (fstat(fileno(f), &st) < 0)
-                return -errno;
-        /* Whoever can write the config can point the agent at another API: refuse that. */
-        if (st.st_mode & S_IWOTH) {
-                snprintf(error, error_size, "%s: refusing a world-writable config file (fix: chmod o-w %s)",
-                         path, path);
-                return -EPERM;
+        if (fstat(fd, &st) < 0) {
+                r = -errno;
+                snprintf(error, error_size, "%s: cannot stat: %s", path, strerror(-r));
+                return r;
         }
+        r = check_file(path, &st, error, error_size);
+        if (r < 0)
+                return r;
 
-        config_init(&c);
-        cp = &c;
-        return parse_config(path, &c, config_read(&c, f), ret, error, error_size);
+        /* One byte more than the limit: a file that grew since fstat() is caught too. */
+        text = malloc(CONFIG_FILE_MAX_SIZE + 2);
+        if (!text)
+                return -ENOMEM;
+        n = loop_read(fd, text, CONFIG_FILE_MAX_SIZE + 1);
+        if (n < 0) {
+                snprintf(error, error_size, "%s: cannot read: %s", path, strerror((int)-n));
+                return (int)n;
+        }
+        if (n > CONFIG_FILE_MAX_SIZE) {
+                snprintf(error, error_size, "%s: the file is over the limit of 1 MiB (%d bytes)", path,
+                         CONFIG_FILE_MAX_SIZE);
+                return -EFBIG;
+        }
+        text[n] = '\0';
+        return parse_text(path, text, (size_t)n, ret, error, error_size);
 }

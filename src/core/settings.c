@@ -13,6 +13,8 @@
 #include "util/hash-util.h"
 #include "util/log.h"
 #include "util/macro.h"
+#include "util/secure-mem.h"
+#include "util/utf8.h"
 
 #define BOOL_ACCEPTS "1/0, true/false, yes/no, on/off"
 
@@ -39,15 +41,46 @@ static int validate_log_format(const char *v)
         return log_format_from_string(v) < 0 ? -EINVAL : 0;
 }
 
+/* "scheme://user:password@host/": an '@' before the authority ends. */
+static bool url_has_credentials(const char *v)
+{
+        const char *authority = strstr(v, "://");
+
+        if (!authority)
+                return false;
+        authority += 3;
+        return memchr(authority, '@', strcspn(authority, "/?#")) != NULL;
+}
+
+static const char *explain_url(const char *v)
+{
+        return url_has_credentials(v) ? "refusing a URL with credentials in it (user:password@): "
+                                        "credentials go in the enrolment token, not the URL"
+                                      : NULL;
+}
+
 static int validate_https_url(const char *v)
 {
         const char *host = startswith(v, "https://");
-        if (!host || !*host || *host == '/')
+        if (!host || !*host || *host == '/' || url_has_credentials(v))
                 return -EINVAL;
         for (const char *p = v; *p; p++)
                 if (isspace((unsigned char)*p) || iscntrl((unsigned char)*p))
                         return -EINVAL;
         return 0;
+}
+
+/* Identities end up in the backend's records, file names and log lines: one line of printable text. */
+static int validate_identity(const char *v)
+{
+        return !isempty(v) && utf8_is_printable(v) ? 0 : -EINVAL;
+}
+
+static const char *explain_identity(const char *v)
+{
+        return isempty(v) ? NULL
+                          : "contains a control character (CR, LF, ESC, ...) or malformed UTF-8 "
+                            "(accepts printable UTF-8 text on one line)";
 }
 
 static int validate_absolute_path(const char *v)
@@ -133,6 +166,8 @@ const SettingInfo setting_table[_SETTING_MAX] = {
                                .key = "tenant_id",
                                .type = SETTING_STRING,
                                .accepts = "a tenant identifier",
+                               .validate = validate_identity,
+                               .explain = explain_identity,
                                .help = "Tenant to enrol into"},
         [SETTING_WORKLOAD_ID] = {.def_doc = "derived (see IDENTITY)",
                                  .name = "workload_id",
@@ -141,6 +176,8 @@ const SettingInfo setting_table[_SETTING_MAX] = {
                                  .key = "workload_id",
                                  .type = SETTING_STRING,
                                  .accepts = "any string (it is hashed)",
+                                 .validate = validate_identity,
+                                 .explain = explain_identity,
                                  .help = "Explicit workload identifier, hashed with SHA-256"},
         [SETTING_NODE_ID] =
                 {.name = "node_id",
@@ -149,11 +186,15 @@ const SettingInfo setting_table[_SETTING_MAX] = {
                  .env = "LINUXGUARD_NODE_NAME",
                  .type = SETTING_STRING,
                  .accepts = "a Kubernetes node name",
+                 .validate = validate_identity,
+                 .explain = explain_identity,
                  .help = "Node name (Downward API), with LINUXGUARD_POD_UID derives the workload id"},
         [SETTING_POD_UID] = {.name = "pod_uid",
                              .env = "LINUXGUARD_POD_UID",
                              .type = SETTING_STRING,
                              .accepts = "a pod UID",
+                             .validate = validate_identity,
+                             .explain = explain_identity,
                              .help = "Pod UID (Downward API), environment only"},
         [SETTING_TLS_CACHE] = {.def = "false",
                                .name = "tls_cache",
@@ -181,6 +222,7 @@ const SettingInfo setting_table[_SETTING_MAX] = {
                              .key = "api_url",
                              .type = SETTING_STRING,
                              .accepts = "an https:// URL",
+                             .explain = explain_url,
                              .validate = validate_https_url,
                              .help = "LinuxGuard API base URL"},
         [SETTING_CA_FILE] = {.def_doc = "system trust store",
@@ -336,7 +378,8 @@ const SettingInfo setting_table[_SETTING_MAX] = {
         [SETTING_FILE_PREFIXES] =
                 {.def = SETTING_DEFAULT_FILE_PREFIXES,
                  .name = "sensors.file_prefixes",
-                 .key = "sensors.file_prefixes",
+                 .key =
+                         "sensors.file_prefixes",
                  .type = SETTING_LIST,
                  .list_kind = LIST_ABSOLUTE_PATH,
                  .max_items = 8,
@@ -597,6 +640,13 @@ int parse_listen_address(const char *s, struct sockaddr_storage *ret, socklen_t 
         return -EINVAL;
 }
 
+/* A secret never sits in ordinary heap: from the first copy on it is in a locked page left out of core
+ * dumps and wiped on release. */
+static char *setting_strdup(SettingId id, const char *value)
+{
+        return setting_table[id].secret ? secure_strndup(value, strlen(value)) : strdup(value);
+}
+
 int setting_parse(SettingId id, const char *value, SettingSource source, SettingValue *ret)
 {
         const SettingInfo *info = &setting_table[id];
@@ -626,17 +676,30 @@ int setting_parse(SettingId id, const char *value, SettingSource source, Setting
                 break;
         }
 
-        v.str = strdup(value);
+        v.str = setting_strdup(id, value);
         if (!v.str)
                 return -ENOMEM;
         *ret = v;
         return 0;
 }
 
+void setting_describe_refusal(SettingId id, const char *value, char *buf, size_t size)
+{
+        const SettingInfo *info = setting_info(id);
+        const char *why = info->explain && value ? info->explain(value) : NULL;
+
+        if (why)
+                snprintf(buf, size, "%s", why);
+        else if (info->secret)
+                snprintf(buf, size, "invalid value (accepts %s)", info->accepts);
+        else
+                snprintf(buf, size, "invalid value \"%s\" (accepts %s)", strempty(value), info->accepts);
+}
+
 void setting_value_reset(SettingId id, SettingValue *v)
 {
         if (setting_table[id].secret)
-                v->str = erase_and_free(v->str);
+                v->str = secure_free(v->str);
         else
                 v->str = mfree(v->str);
         *v = (SettingValue){};
@@ -667,7 +730,7 @@ int settings_fill_defaults(Settings *s, const Settings *defaults)
                 s->v[i] = defaults->v[i];
                 s->v[i].source = SOURCE_DEFAULT;
                 if (defaults->v[i].str) {
-                        s->v[i].str = strdup(defaults->v[i].str);
+                        s->v[i].str = setting_strdup(i, defaults->v[i].str);
                         if (!s->v[i].str)
                                 return -ENOMEM;
                 }
@@ -712,12 +775,10 @@ int settings_from_env(const char *const *envp, Settings *ret, char *error, size_
                 if (r == -ENOMEM)
                         return r;
                 if (r < 0) {
-                        if (info->secret)
-                                snprintf(error, error_size, "%s: invalid value (accepts %s)", info->env,
-                                         info->accepts);
-                        else
-                                snprintf(error, error_size, "%s: invalid value \"%s\" (accepts %s)",
-                                         info->env, value, info->accepts);
+                        char why[512];
+
+                        setting_describe_refusal(i, value, why, sizeof(why));
+                        snprintf(error, error_size, "%s: %s", info->env, why);
                         return r;
                 }
         }

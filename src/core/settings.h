@@ -101,11 +101,14 @@ typedef struct SettingInfo {
         const char *def_doc; /* how --help and the docs word the default when not simply `def` */
         /* Validates a string value; returns 0 or -EINVAL. NULL: any non-empty string. */
         int (*validate)(const char *value);
+        /* Why a value validate() refused is wrong, naming the fix, or NULL for the generic message. The
+         * value itself is not repeated: it may hold what must not be logged (a password in a URL). */
+        const char *(*explain)(const char *value);
 } SettingInfo;
 
 typedef struct SettingValue {
         SettingSource source;
-        char *str; /* owned; wiped on free when the setting is secret */
+        char *str; /* owned; a secret setting's is a secure buffer (util/secure-mem.h) */
         bool b;
         uint64_t u;
         unsigned line; /* config-file line that set it, for messages */
@@ -123,6 +126,9 @@ const char *setting_source_to_string(SettingSource s);
 
 /* Parses `value` for setting `id` into `ret` with `source`. On a bad value returns -EINVAL. */
 int setting_parse(SettingId id, const char *value, SettingSource source, SettingValue *ret);
+/* What is wrong with `value`, a value setting_parse() refused for `id`, without the caller's prefix:
+ * explain()'s answer, or 'invalid value "VALUE" (accepts ...)', without the value for a secret. */
+void setting_describe_refusal(SettingId id, const char *value, char *buf, size_t size);
 int parse_boolean(const char *s);
 /* Splits a SETTING_LIST value ("a,b,c"; "" is the empty list) into a NULL-terminated array. */
 int setting_list_split(const char *value, char ***ret, size_t *ret_n);

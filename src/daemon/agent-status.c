@@ -31,6 +31,7 @@ int agent_status_heartbeat_record(const AgentStatus *st, usec_t realtime, uint64
         json_object_object_add(o, "events", json_object_new_int64((int64_t)st->seen));
         json_object_object_add(o, "ring_drops",
                                json_object_new_int64((int64_t)st->delivery.dropped[DROP_RING_BUFFER]));
+        json_object_object_add(o, "pending_drops", json_object_new_int64((int64_t)st->pending_drops));
         json_object_object_add(o, "decode_errors", json_object_new_int64((int64_t)st->decode_errors));
         json_object_object_add(o, "encode_errors", json_object_new_int64((int64_t)st->encode_errors));
         *ret = o;
@@ -52,6 +53,7 @@ int agent_status_api_heartbeat(const AgentStatus *st, json_object **ret)
         json_object_object_add(o, "eventsSeen", json_object_new_int64((int64_t)st->seen));
         json_object_object_add(o, "ringDrops",
                                json_object_new_int64((int64_t)st->delivery.dropped[DROP_RING_BUFFER]));
+        json_object_object_add(o, "pendingDrops", json_object_new_int64((int64_t)st->pending_drops));
         if (st->remote) {
                 r = shipper_counters_to_json(&st->delivery, o);
                 /* The counters are a courtesy; the heartbeat itself is what keeps the agent known. */

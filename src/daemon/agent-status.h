@@ -23,6 +23,7 @@ typedef struct AgentStatus {
         uint64_t uptime_s;
 
         uint64_t seen;          /* events the sensors delivered */
+        uint64_t pending_drops; /* syscalls the kernel could not track to their return (pending_full) */
         uint64_t decode_errors; /* records the sensors could not decode */
         uint64_t encode_errors; /* events that could not be encoded for the sink */
         bool remote;            /* the sink delivers to the API (--output api) */
@@ -42,10 +43,10 @@ typedef struct AgentStatus {
 void manager_get_status(struct Manager *m, AgentStatus *ret);
 
 /* The heartbeat record in a local stream: {"type":"heartbeat","time":MS,"sequence":N,"mode",
- * "uptime_s","version","degraded","events","ring_drops","decode_errors","encode_errors"}. */
+ * "uptime_s","version","degraded","events","ring_drops","pending_drops","decode_errors","encode_errors"}. */
 int agent_status_heartbeat_record(const AgentStatus *st, usec_t realtime, uint64_t sequence,
                                   struct json_object **ret);
 /* The body of POST /agent/heartbeat: {"agentId","agentVersion","mode","uptimeSeconds","degraded",
- * "eventsSeen","ringDrops"} and, when the sink delivers to the API, "delivery"
+ * "eventsSeen","ringDrops","pendingDrops"} and, when the sink delivers to the API, "delivery"
  * (shipper_counters_to_json()). */
 int agent_status_api_heartbeat(const AgentStatus *st, struct json_object **ret);

@@ -182,7 +182,16 @@ int manager_start_sensors(Manager *m)
                 return r;
         if (!settings_bool(s, SETTING_LOADER_EMBEDDED) && open_pinned_sensors(m, &cfg))
                 r = 0;
-        else {
+        else if (!cfg.process && !cfg.file && !cfg.network && !cfg.kernel) {
+                /* Nothing to load is not a kernel problem: say whose choice it was. */
+                m->sensors = sensors_free(m->sensors);
+                snprintf(m->degraded_reason, sizeof(m->degraded_reason),
+                         "every sensor is switched off in the config (sensors.process, sensors.file, "
+                         "sensors.network and sensors.kernel are false)");
+                log_warning("Running degraded: %s; set one of them to true to receive events.",
+                            m->degraded_reason);
+                return 0;
+        } else {
                 SensorsStats st = {};
 
                 r = sensors_load_and_attach(m->sensors);

@@ -16,6 +16,7 @@ static void status_counters(Manager *m, AgentStatus *st)
         manager_read_event_stats(m, &stats);
         st->event_source = m->sensors ? "ebpf" : m->proc_connector ? "proc_connector" : "none";
         st->seen = stats.events;
+        st->pending_drops = stats.pending_overflows;
         st->decode_errors = stats.decode_errors;
         st->encode_errors = m->encode_errors;
         st->remote = sink_is_remote(m->sink);

@@ -14,6 +14,7 @@
 
 #include "identity/host-store.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
@@ -66,6 +67,46 @@ static int open_dir(const char *dir, bool create)
         return TAKE_FD(fd);
 }
 
+/* A file being written is ".NAME.tmp-PID" until it is renamed to NAME. */
+#define TEMP_INFIX ".tmp-"
+
+static bool is_temp_name(const char *name)
+{
+        const char *p = strstr(name, TEMP_INFIX);
+
+        if (name[0] != '.' || !p)
+                return false;
+        /* The last ".tmp-" is followed by a PID: digits only. */
+        for (const char *q; (q = strstr(p + 1, TEMP_INFIX));)
+                p = q;
+        p += strlen(TEMP_INFIX);
+        return *p && strspn(p, "0123456789") == strlen(p);
+}
+
+/* Every write happens under the directory's lock, so a temporary file seen while holding it belongs to
+ * a process that died mid-write (kill -9, power loss): nothing will ever rename it. Removed so the state
+ * directory does not fill up with them, one per interrupted save. */
+static void store_remove_temp_files(int dir_fd)
+{
+        _cleanup_close_ int fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 3);
+        DIR *d;
+
+        if (fd < 0 || !(d = fdopendir(fd)))
+                return;
+        fd = -EBADF; /* owned by d now */
+        for (struct dirent *de; (de = readdir(d));) {
+                if (!is_temp_name(de->d_name))
+                        continue;
+                if (unlinkat(dir_fd, de->d_name, 0) >= 0)
+                        log_debug("Removed %s, left by an interrupted save.", de->d_name);
+                else
+                        log_debug_errno(errno,
+                                        "Failed to remove %s, left by an interrupted save, ignoring: %m",
+                                        de->d_name);
+        }
+        closedir(d);
+}
+
 /* `owner`: the state directory's, so files that root writes (`linuxguard enroll` from a shell) stay
  * readable by the unprivileged agent that owns the directory (StateDirectory= with User=). */
 static int write_file_atomic(int dir_fd, const char *name, const char *data, mode_t mode,
@@ -75,7 +116,7 @@ static int write_file_atomic(int dir_fd, const char *name, const char *data, mod
         char tmp[128];
         int r;
 
-        snprintf(tmp, sizeof(tmp), ".%s.tmp-%d", name, (int)getpid());
+        snprintf(tmp, sizeof(tmp), ".%s" TEMP_INFIX "%d", name, (int)getpid());
         (void)unlinkat(dir_fd, tmp, 0);
         fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
         if (fd < 0)
@@ -286,6 +327,7 @@ static int store_open_locked(const char *dir, bool create)
                 return fd;
         if (flock(fd, LOCK_EX) < 0)
                 return -errno;
+        store_remove_temp_files(fd);
         return TAKE_FD(fd);
 }
 

@@ -9,7 +9,6 @@
 #include "net/curl-glue.h"
 #include "util/log.h"
 
-#define RESPONSE_MAX            (1024 * 1024)
 #define DEFAULT_REQUEST_TIMEOUT (30 * USEC_PER_SEC)
 
 typedef struct ApiCall ApiCall;
@@ -31,6 +30,7 @@ struct ApiCall {
         struct curl_slist *headers;
         char *response;
         size_t response_size;
+        bool response_too_big;
         char errbuf[CURL_ERROR_SIZE];
         api_done_t done;
         void *userdata;
@@ -96,7 +96,8 @@ static void api_client_on_finished(CurlGlue *g, CURL *easy, CURLcode result, voi
                         snprintf(c->retry_after, sizeof(c->retry_after), "%s", h->value);
         } else {
                 r = curl_code_to_errno(result);
-                if (asprintf(&text, "%s", curl_glue_strerror(result, call->errbuf)) < 0)
+                if (asprintf(&text, "%s", curl_glue_strerror(result, call->errbuf, call->response_too_big)) <
+                    0)
                         text = NULL;
         }
         call->done(r, status, call->response ?: "", call->response_size, text, call->userdata);
@@ -163,19 +164,9 @@ int api_client_set_identity(ApiClient *c, const TlsIdentity *identity)
 static size_t api_call_on_data(char *data, size_t size, size_t nmemb, void *userdata)
 {
         ApiCall *call = userdata;
-        size_t n = size * nmemb;
-        char *p;
 
-        if (call->response_size + n > RESPONSE_MAX)
-                return 0;
-        p = realloc(call->response, call->response_size + n + 1);
-        if (!p)
-                return 0;
-        memcpy(p + call->response_size, data, n);
-        call->response_size += n;
-        p[call->response_size] = '\0';
-        call->response = p;
-        return n;
+        return curl_glue_response_append(&call->response, &call->response_size, &call->response_too_big,
+                                         data, size * nmemb);
 }
 
 static int api_call_headers(ApiCall *call, const ApiRequest *req)

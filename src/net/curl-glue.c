@@ -5,6 +5,7 @@
  * the glue: the glue then detaches from libcurl and sd-event at once and only releases its own
  * struct when the dispatch loop unwinds. Model: systemd src/shared/curl-util.c. */
 
+#include <malloc.h>
 #include <sys/epoll.h>
 
 #include "config.h"
@@ -208,6 +209,33 @@ CurlGlue *curl_glue_free(CurlGlue *g)
         return NULL;
 }
 
+/* libcurl builds a request's headers and a small body in one buffer, so the enrolment token, kept in a
+ * secure buffer by us, sits in that copy until the heap reuses it (a core dump found it there). Every block
+ * libcurl frees or moves is wiped first; its allocations are few and small. */
+static void curl_wipe_free(void *p)
+{
+        if (!p)
+                return;
+        explicit_bzero(p, malloc_usable_size(p));
+        free(p);
+}
+
+static void *curl_wipe_realloc(void *p, size_t size)
+{
+        size_t old;
+        void *n;
+
+        if (!p)
+                return malloc(size);
+        old = malloc_usable_size(p);
+        n = malloc(size ?: 1);
+        if (!n)
+                return NULL;
+        memcpy(n, p, old < size ? old : size);
+        curl_wipe_free(p);
+        return n;
+}
+
 int curl_glue_new(CurlGlue **ret, sd_event *e)
 {
         static bool curl_initialized = false;
@@ -219,7 +247,8 @@ int curl_glue_new(CurlGlue **ret, sd_event *e)
 
         /* The agent is single-threaded; libcurl wants this once before anything else. */
         if (!curl_initialized) {
-                if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+                if (curl_global_init_mem(CURL_GLOBAL_DEFAULT, malloc, curl_wipe_free, curl_wipe_realloc,
+                                         strdup, calloc) != CURLE_OK)
                         return -EIO;
                 curl_initialized = true;
         }
@@ -392,7 +421,27 @@ bool curl_code_is_transient(CURLcode code)
         }
 }
 
-const char *curl_glue_strerror(CURLcode code, const char *errbuf)
+size_t curl_glue_response_append(char **buf, size_t *size, bool *too_big, const char *data, size_t n)
 {
+        char *p;
+
+        if (n > CURL_GLUE_RESPONSE_MAX - *size) {
+                *too_big = true;
+                return 0;
+        }
+        p = realloc(*buf, *size + n + 1);
+        if (!p)
+                return 0;
+        memcpy(p + *size, data, n);
+        *size += n;
+        p[*size] = '\0';
+        *buf = p;
+        return n;
+}
+
+const char *curl_glue_strerror(CURLcode code, const char *errbuf, bool too_big)
+{
+        if (too_big && code == CURLE_WRITE_ERROR)
+                return "the backend's answer exceeds 1 MiB";
         return !isempty(errbuf) ? errbuf : curl_easy_strerror(code);
 }

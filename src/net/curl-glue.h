@@ -40,8 +40,16 @@ int curl_glue_set_trust(CURL *c, const char *ca_file);
 int curl_code_to_errno(CURLcode code);
 /* Errors worth retrying: the network or the server's process, not our configuration. */
 bool curl_code_is_transient(CURLcode code);
-/* The detailed CURLOPT_ERRORBUFFER text if there is one, else curl_easy_strerror(). */
-const char *curl_glue_strerror(CURLcode code, const char *errbuf);
+/* A response body is kept in memory and parsed whole; a real answer is a few kilobytes. */
+#define CURL_GLUE_RESPONSE_MAX (1024 * 1024)
+/* Appends `n` bytes of a response body to `*buf` (NUL-terminated, `*size` bytes), for a
+ * CURLOPT_WRITEFUNCTION. Returns `n`, or 0 to make libcurl fail the transfer (CURLE_WRITE_ERROR): out of
+ * memory, or the body would pass CURL_GLUE_RESPONSE_MAX, which sets `*too_big`. */
+size_t curl_glue_response_append(char **buf, size_t *size, bool *too_big, const char *data, size_t n);
+/* Why a transfer failed: "the backend's answer exceeds 1 MiB" when `too_big` (libcurl would only say it
+ * failed writing output), else the detailed CURLOPT_ERRORBUFFER text if there is one, else
+ * curl_easy_strerror(). */
+const char *curl_glue_strerror(CURLcode code, const char *errbuf, bool too_big);
 
 static inline void curl_easy_cleanupp(CURL **c)
 {

@@ -20,7 +20,6 @@
 #include "util/log.h"
 #include "util/secure-mem.h"
 
-#define RESPONSE_MAX            (1024 * 1024)
 #define DEFAULT_GIVE_UP         (300 * USEC_PER_SEC)
 #define DEFAULT_BACKOFF_INITIAL (1 * USEC_PER_SEC)
 #define DEFAULT_BACKOFF_MAX     (60 * USEC_PER_SEC)
@@ -41,6 +40,7 @@ struct Enroll {
         char errbuf[CURL_ERROR_SIZE];
         char *response;
         size_t response_size;
+        bool response_too_big;
 
         Backoff backoff;
         usec_t request_timeout;
@@ -145,19 +145,9 @@ static void enroll_finish(Enroll *e, int r, const char *text)
 static size_t enroll_on_data(char *data, size_t size, size_t nmemb, void *userdata)
 {
         Enroll *e = userdata;
-        size_t n = size * nmemb;
-        char *p;
 
-        if (e->response_size + n > RESPONSE_MAX)
-                return 0; /* makes libcurl fail the transfer with CURLE_WRITE_ERROR */
-        p = realloc(e->response, e->response_size + n + 1);
-        if (!p)
-                return 0;
-        memcpy(p + e->response_size, data, n);
-        e->response_size += n;
-        p[e->response_size] = '\0';
-        e->response = p;
-        return n;
+        return curl_glue_response_append(&e->response, &e->response_size, &e->response_too_big, data,
+                                         size * nmemb);
 }
 
 static int enroll_attempt(Enroll *e)
@@ -173,6 +163,7 @@ static int enroll_attempt(Enroll *e)
 
         e->response = mfree(e->response);
         e->response_size = 0;
+        e->response_too_big = false;
         e->errbuf[0] = '\0';
 
         r = curl_glue_make(&c, e->url, e);
@@ -250,7 +241,7 @@ static void enroll_retry(Enroll *e, usec_t retry_after, char *reason /* consumed
 
 static void enroll_on_transport_error(Enroll *e, CURLcode result)
 {
-        const char *detail = curl_glue_strerror(result, e->errbuf);
+        const char *detail = curl_glue_strerror(result, e->errbuf, e->response_too_big);
         _cleanup_free_ char *text = NULL;
         char *reason = NULL;
         int r;

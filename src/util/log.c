@@ -2,9 +2,13 @@
  *
  * One sink at a time: stderr as text or JSON lines (what container runtimes collect), or the journal with
  * structured fields when systemd connected our stderr to it. Every message passes through the secret
- * redactor first, so a token that slips into a format string is still never written out. */
+ * redactor first, so a token that slips into a format string is still never written out. Then through
+ * log_escape(): messages quote what the backend, the config and the kernel said, and none of that may
+ * start a forged line or send a terminal escape. */
 
 #include "util/log.h"
+
+#include "util/utf8.h"
 
 #include <json-c/json.h>
 #include <stdint.h>
@@ -129,6 +133,35 @@ char *redact_secrets(const char *msg, const char *const *list, size_t n_list)
         return out;
 }
 
+char *log_escape(const char *msg, bool controls)
+{
+        size_t n = strlen(msg), o = 0;
+        char *out;
+
+        /* Each byte becomes at most four ("\xNN"). */
+        if (n > (SIZE_MAX - 1) / 4)
+                return NULL;
+        out = malloc(n * 4 + 1);
+        if (!out)
+                return NULL;
+        for (size_t i = 0; i < n;) {
+                size_t len = utf8_sequence_length(msg + i, n - i);
+
+                if (len == 0 || (controls && msg[i] != '\t' && utf8_is_control(msg + i, len))) {
+                        /* Malformed: this byte alone; a control: its whole sequence (C1 is two bytes). */
+                        for (size_t k = 0; k < (len ?: 1); k++)
+                                o += (size_t)sprintf(out + o, "\\x%02x", (unsigned char)msg[i + k]);
+                        i += len ?: 1;
+                        continue;
+                }
+                memcpy(out + o, msg + i, len);
+                o += len;
+                i += len;
+        }
+        out[o] = '\0';
+        return out;
+}
+
 int log_level_from_string(const char *s)
 {
         for (size_t i = 0; i < ELEMENTSOF(level_names); i++)
@@ -217,10 +250,14 @@ static void write_journal(int level, int error, const char *file, int line, cons
         (void)sd_journal_sendv(iov, (int)n);
 }
 
-static void write_stderr(int level, int error, const char *msg)
+static void write_stderr(int level, int error, const char *raw)
 {
+        /* JSON: json-c escapes the controls, only malformed UTF-8 is ours to escape. */
+        _cleanup_free_ char *msg = log_escape(raw, log_format != LOG_FORMAT_JSON);
         char ts[64];
 
+        if (!msg)
+                return;
         format_timestamp(ts, sizeof(ts));
         if (log_format == LOG_FORMAT_JSON) {
                 json_object *o = json_object_new_object();

@@ -34,6 +34,11 @@ void log_forget_secret(const char *secret);
 /* Pure: returns a copy of `msg` with each non-empty secret replaced by "[redacted]". NULL on OOM. */
 char *redact_secrets(const char *msg, const char *const *secrets, size_t n_secrets);
 
+/* Pure: a copy of `msg` with each malformed UTF-8 byte and, when `controls`, each control character
+ * except tab (CR, LF, ESC, DEL, C1) written as \xNN, so one message stays one line of plain text.
+ * NULL on OOM. Every stderr line passes through it; the journal stores messages as fields, unescaped. */
+char *log_escape(const char *msg, bool controls);
+
 int log_level_from_string(const char *s);
 const char *log_level_to_string(int level);
 int log_format_from_string(const char *s);

@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 
 #include "util/log.h"
 #include "util/macro.h"
@@ -70,4 +71,11 @@ char *secure_free(char *p)
 size_t secure_size(const char *p)
 {
         return p ? secure_header(p)->size : 0;
+}
+
+int secure_mem_protect_process(void)
+{
+        /* The secure buffers are left out of a core dump, but a copy a library made (a TLS record, an
+         * HTTP request buffer) is not; and a process of our uid could read any of it via /proc/PID/mem. */
+        return RET_NERRNO(prctl(PR_SET_DUMPABLE, 0UL, 0UL, 0UL, 0UL));
 }

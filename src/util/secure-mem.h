@@ -14,6 +14,11 @@ char *secure_free(char *p);
 /* The number of bytes stored, without the terminating NUL. */
 size_t secure_size(const char *p);
 
+/* Makes this process non-dumpable: no core dump, and /proc/PID/{mem,environ,...} and ptrace only for
+ * root, even for our own uid. Called once a command is about to hold a token or a private key; an
+ * execve() of another program restores the default. */
+int secure_mem_protect_process(void);
+
 static inline void secure_freep(char **p)
 {
         *p = secure_free(*p);

@@ -35,7 +35,7 @@ for sig in TERM INT; do
 done
 
 line=$(grep -m1 '"type":"heartbeat"' "$T/events-TERM.json")
-like "$line" '^\{"type":"heartbeat","time":[0-9]{13},"sequence":1,"mode":"host","uptime_s":[0-9]+,"version":"[^"]+","degraded":(null|"[^"]+"),"events":[0-9]+,"ring_drops":[0-9]+,"decode_errors":0,"encode_errors":0\}$' \
+like "$line" '^\{"type":"heartbeat","time":[0-9]{13},"sequence":1,"mode":"host","uptime_s":[0-9]+,"version":"[^"]+","degraded":(null|"[^"]+"),"events":[0-9]+,"ring_drops":[0-9]+,"pending_drops":[0-9]+,"decode_errors":0,"encode_errors":0\}$' \
 	"heartbeat line is one JSON object with the loss counters"
 
 # logrotate: move the file away, SIGHUP, the agent writes to a new file at the same path.

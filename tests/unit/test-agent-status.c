@@ -17,6 +17,7 @@ static AgentStatus status(void)
                 .event_source = "ebpf",
                 .uptime_s = 3600,
                 .seen = 1000,
+                .pending_drops = 3,
                 .decode_errors = 4,
                 .encode_errors = 6,
                 .remote = true,
@@ -52,7 +53,7 @@ START_TEST(test_local_heartbeat)
         assert_json(o,
                     "{\"type\":\"heartbeat\",\"time\":1767225600123,\"sequence\":42,\"mode\":\"ephemeral\","
                     "\"uptime_s\":3600,\"version\":\"1.2.3\",\"degraded\":null,\"events\":1000,"
-                    "\"ring_drops\":1,\"decode_errors\":4,\"encode_errors\":6}");
+                    "\"ring_drops\":1,\"pending_drops\":3,\"decode_errors\":4,\"encode_errors\":6}");
 
         st.degraded_reason = "eBPF sensors unavailable";
         ck_assert_int_eq(agent_status_heartbeat_record(&st, 0, 1, &o), 0);
@@ -70,7 +71,8 @@ START_TEST(test_api_heartbeat)
         ck_assert_int_eq(agent_status_api_heartbeat(&st, &o), 0);
         assert_json(o, "{\"agentId\":\"3f2b7a1e-0000-4000-8000-000000000001\",\"agentVersion\":\"1.2.3\","
                        "\"mode\":\"ephemeral\",\"uptimeSeconds\":3600,\"degraded\":null,\"eventsSeen\":1000,"
-                       "\"ringDrops\":1,\"delivery\":{\"seen\":990,\"sent\":900,\"queued\":7,\"spooled\":11,"
+                       "\"ringDrops\":1,\"pendingDrops\":3,\"delivery\":{\"seen\":990,\"sent\":900,"
+                       "\"queued\":7,\"spooled\":11,"
                        "\"spoolBytes\":2048,\"batches\":3,\"retries\":2,\"wireBytes\":512,\"dropped\":{"
                        "\"ring_buffer\":1,\"queue_full\":2,\"spool_cap\":0,\"corrupt_record\":0,"
                        "\"rejected\":5}}}");
@@ -80,7 +82,7 @@ START_TEST(test_api_heartbeat)
         ck_assert_int_eq(agent_status_api_heartbeat(&st, &o), 0);
         assert_json(o, "{\"agentId\":\"3f2b7a1e-0000-4000-8000-000000000001\",\"agentVersion\":\"1.2.3\","
                        "\"mode\":\"ephemeral\",\"uptimeSeconds\":3600,\"degraded\":null,\"eventsSeen\":1000,"
-                       "\"ringDrops\":1}");
+                       "\"ringDrops\":1,\"pendingDrops\":3}");
 }
 END_TEST
 

@@ -262,6 +262,35 @@ static void stored_and_next(TlsIdentity **a, TlsIdentity **b)
         ck_assert_int_eq(host_store_save(dir, *a, &enrolment), 0);
 }
 
+/* "..agent.crt.new.tmp-PID" of a save killed mid-write were never removed: one more per crash. */
+START_TEST(test_stale_temp_files_removed)
+{
+        _cleanup_(tls_identity_freep) TlsIdentity *a = NULL, *b = NULL;
+        _cleanup_(tls_identity_freep) TlsIdentity *loaded = NULL;
+        _cleanup_(host_enrolment_done) HostEnrolment e = {};
+        static const char *const stale[] = {"..agent.crt.new.tmp-4242", ".enrolment.json.tmp-1",
+                                            "..agent.key.new.tmp-99999"};
+        char p[400];
+
+        stored_and_next(&a, &b);
+        for (size_t i = 0; i < ELEMENTSOF(stale); i++)
+                put_file(stale[i], "partial");
+        assert_loads(a); /* the directory holds the four store files and nothing else */
+        put_file(stale[0], "partial");
+        ck_assert_int_eq(host_store_save(dir, b, &enrolment), 0);
+        assert_loads(b);
+
+        /* Only our own pattern goes: hidden, ".tmp-", digits to the end. */
+        put_file(".enrolment.json.tmp-12x", "kept");
+        put_file("notes.tmp-1", "kept");
+        ck_assert_int_eq(host_store_load(dir, &loaded, &e), 1);
+        snprintf(p, sizeof(p), "%s/.enrolment.json.tmp-12x", dir);
+        ck_assert_int_eq(unlink(p), 0);
+        snprintf(p, sizeof(p), "%s/notes.tmp-1", dir);
+        ck_assert_int_eq(unlink(p), 0);
+}
+END_TEST
+
 START_TEST(test_crash_while_staging)
 {
         _cleanup_(tls_identity_freep) TlsIdentity *a = NULL, *b = NULL;
@@ -403,6 +432,7 @@ static Suite *host_store_suite(void)
         tcase_add_test(tc, test_missing_key);
         tcase_add_test(tc, test_half_saved_key_mismatch);
         tcase_add_test(tc, test_half_saved_state_mismatch);
+        tcase_add_test(tc, test_stale_temp_files_removed);
         tcase_add_test(tc, test_crash_while_staging);
         tcase_add_test(tc, test_crash_after_commit);
         tcase_add_test(tc, test_crash_while_renaming);

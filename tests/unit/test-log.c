@@ -91,6 +91,65 @@ START_TEST(test_log_json_line_and_errno)
 }
 END_TEST
 
+/* Text the backend or a config chose must not start a forged line or reach the terminal as an escape. */
+START_TEST(test_escape_table)
+{
+        static const struct {
+                const char *msg;
+                bool controls;
+                const char *want;
+        } cases[] = {
+                {"plain text, tab\tkept", true, "plain text, tab\tkept"},
+                {"x\n2026-01-01T00:00:00.000Z info: forged", true,
+                 "x\\x0a2026-01-01T00:00:00.000Z info: forged"},
+                {"a\r\x1b[31mred\x7f", true, "a\\x0d\\x1b[31mred\\x7f"},
+                {"\xc2\x9b"
+                 "2J C1 CSI",
+                 true, "\\xc2\\x9b2J C1 CSI"},
+                {"caf\xc3\xa9 \xe2\x82\xac ok", true, "caf\xc3\xa9 \xe2\x82\xac ok"},
+                {"bad \xff \xc0\x8a overlong \xed\xa0\x80 surrogate \xe2\x82", true,
+                 "bad \\xff \\xc0\\x8a overlong \\xed\\xa0\\x80 surrogate \\xe2\\x82"},
+                {"json keeps \n for json-c, not \xff", false, "json keeps \n for json-c, not \\xff"},
+                {"", true, ""},
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_free_ char *got = log_escape(cases[i].msg, cases[i].controls);
+                ck_assert_ptr_nonnull(got);
+                ck_assert_str_eq(got, cases[i].want);
+        }
+}
+END_TEST
+
+static void emit_forged(void)
+{
+        log_error("Enrolment refused by the API: %s",
+                  "no\n2026-01-01T00:00:00.000Z info: enrolled as \x1b[2Jroot");
+}
+
+static void emit_forged_json(void)
+{
+        log_set_format(LOG_FORMAT_JSON);
+        emit_forged();
+        log_reset();
+}
+
+START_TEST(test_log_one_line_per_message)
+{
+        _cleanup_free_ char *text = capture_log(emit_forged), *json = capture_log(emit_forged_json);
+
+        ck_assert_ptr_nonnull(strchr(text, '\n'));
+        ck_assert_ptr_null(strchr(strchr(text, '\n') + 1, '\n')); /* one line */
+        ck_assert_ptr_null(strchr(text, '\x1b'));
+        ck_assert_ptr_nonnull(
+                strstr(text, "no\\x0a2026-01-01T00:00:00.000Z info: enrolled as \\x1b[2Jroot"));
+        ck_assert_ptr_null(strchr(strchr(json, '\n') + 1, '\n'));
+        ck_assert_ptr_null(strchr(json, '\x1b'));
+        ck_assert_ptr_nonnull(
+                strstr(json, "no\\n2026-01-01T00:00:00.000Z info: enrolled as \\u001b[2Jroot"));
+}
+END_TEST
+
 START_TEST(test_log_errno_returns_negative)
 {
         log_set_max_level(LOG_EMERG); /* suppressed, yet still returns the error */
@@ -120,6 +179,8 @@ static Suite *log_suite(void)
         tcase_add_test(tc, test_log_never_prints_registered_secret);
         tcase_add_test(tc, test_log_json_line_and_errno);
         tcase_add_test(tc, test_log_errno_returns_negative);
+        tcase_add_test(tc, test_escape_table);
+        tcase_add_test(tc, test_log_one_line_per_message);
         tcase_add_test(tc, test_level_names);
         suite_add_tcase(s, tc);
         return s;

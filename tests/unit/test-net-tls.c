@@ -520,6 +520,52 @@ START_TEST(test_enroll_malformed_answer)
 }
 END_TEST
 
+/* A body past 1 MiB once ended with libcurl's "Failure writing output to destination". */
+static char *oversized_reply(const char *status)
+{
+        size_t body = CURL_GLUE_RESPONSE_MAX + 1;
+        char *raw = NULL;
+        int n = asprintf(&raw, "HTTP/1.1 %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n", status,
+                         body);
+
+        ck_assert_int_gt(n, 0);
+        raw = realloc(raw, (size_t)n + body + 1);
+        ck_assert_ptr_nonnull(raw);
+        memset(raw + n, 'x', body);
+        raw[(size_t)n + body] = '\0';
+        return raw;
+}
+
+START_TEST(test_oversized_answer)
+{
+        _cleanup_free_ char *enroll_raw = oversized_reply("201 Created"),
+                            *api_raw = oversized_reply("200 OK");
+        const Reply script[] = {{REPLY_RAW, enroll_raw}};
+        unsigned n;
+        Result res = enroll_against(script, 1, &server_ca, ca_file, 0, &n);
+
+        ck_assert_int_eq(res.r, -EIO);
+        ck_assert_ptr_nonnull(strstr(res.text, "the backend's answer exceeds 1 MiB"));
+        result_done(&res);
+
+        {
+                _cleanup_(sd_event_unrefp) sd_event *e = NULL;
+                const Reply api_script[] = {{REPLY_RAW, api_raw}};
+                _cleanup_free_ char *url = NULL;
+                Server srv;
+
+                server_start(&srv, &server_ca, api_script, 1);
+                url = server_url(&srv);
+                ck_assert_int_ge(sd_event_new(&e), 0);
+                res = heartbeat(e, url, NULL);
+                server_stop(&srv);
+                ck_assert_int_eq(res.r, -EIO);
+                ck_assert_str_eq(res.text, "the backend's answer exceeds 1 MiB");
+                result_done(&res);
+        }
+}
+END_TEST
+
 START_TEST(test_enroll_wrong_server_ca)
 {
         static const Reply script[] = {{REPLY_ENROLL_OK, NULL}};
@@ -619,6 +665,7 @@ static Suite *net_tls_suite(void)
         tcase_add_test(tc, test_enroll_401_verbatim);
         tcase_add_test(tc, test_enroll_400_tenant);
         tcase_add_test(tc, test_enroll_malformed_answer);
+        tcase_add_test(tc, test_oversized_answer);
         tcase_add_test(tc, test_enroll_wrong_server_ca);
         tcase_add_test(tc, test_enroll_cut_gives_up);
         tcase_add_test(tc, test_enroll_refused_locally);
