@@ -1,6 +1,8 @@
 /* The process connector tells only which pid did what; everything else (parent, credentials, binary,
  * arguments, cgroup) is read from /proc right away, in the io callback, because a short-lived process may
- * be gone a millisecond later. What cannot be read is left out, never guessed.
+ * be gone a millisecond later. What cannot be read is left out, never guessed: the header keeps uid
+ * UINT32_MAX, an empty comm and parent 0, which the encoder omits and lists in unmapped.missing. A thread
+ * that is gone is read from its process, which may still be there.
  *
  * The kernel numbers nothing usable, so the agent numbers the events it hands out. When the socket
  * overflows, recv() fails with ENOBUFS once and an unknown number of events is lost: the counter then
@@ -245,6 +247,40 @@ static void fill_exec(ProcConnector *p, uint32_t pid, LgEvent *ev)
                 ev->argc += p->argv[i] == 0;
 }
 
+/* /proc/PID of the task, or of its process when the thread is gone; -ESRCH when neither is there. */
+static int proc_dir_of(ProcConnector *p, uint32_t pid, uint32_t tgid, uint32_t *ret)
+{
+        const uint32_t candidates[] = {pid, tgid};
+        char dir[16];
+
+        FOREACH_ARRAY (c, candidates, ELEMENTSOF(candidates)) {
+                snprintf(dir, sizeof(dir), "%" PRIu32, *c);
+                if (faccessat(p->proc_fd, dir, F_OK, 0) >= 0) {
+                        *ret = *c;
+                        return 0;
+                }
+        }
+        return -ESRCH;
+}
+
+int proc_connector_fill(ProcConnector *p, uint32_t pid, uint32_t tgid, LgEvent *ev)
+{
+        struct lg_event_header *h = &ev->hdr;
+        uint32_t from;
+        int r;
+
+        h->uid = h->euid = h->gid = h->egid = h->auid = UINT32_MAX;
+        r = proc_dir_of(p, pid, tgid, &from);
+        if (r < 0)
+                return r;
+        fill_from_status(p, from, h);
+        fill_loginuid(p, from, h);
+        ev->container_id = fill_cgroup(p, from, h);
+        if (h->type == LG_EVENT_EXEC)
+                fill_exec(p, from, ev);
+        return 0;
+}
+
 /* ---- events ----------------------------------------------------------------------------------------- */
 
 /* The connector stamps events with ktime_get_ns() (CLOCK_MONOTONIC); LgEvent wants CLOCK_BOOTTIME. */
@@ -317,12 +353,8 @@ static int handle_proc_event(ProcConnector *p, const struct proc_event *pe, uint
         h->tid = pid;
         h->cpu = (uint16_t)pe->cpu;
         h->ts_ns = pe->timestamp_ns + boot_offset_ns;
-        fill_from_status(p, pid, h);
-        fill_loginuid(p, pid, h);
-        ev.container_id = fill_cgroup(p, pid, h);
-        if (h->type == LG_EVENT_EXEC)
-                fill_exec(p, pid, &ev);
-        else if (h->type == LG_EVENT_CRED) {
+        (void)proc_connector_fill(p, pid, tgid, &ev);
+        if (h->type == LG_EVENT_CRED) {
                 /* The event carries the new uids; status may already show later ones. */
                 h->uid = pe->event_data.id.r.ruid;
                 h->euid = pe->event_data.id.e.euid;
