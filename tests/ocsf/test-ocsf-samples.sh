@@ -14,5 +14,5 @@ for t in 100701 100702 100703 100705 100799 100114 100104 100105 400101 100201 1
 	expect+=(--expect-type "$t")
 done
 report=$(printf '%s\n' "$out" | "$CHECK" --schema "$SCHEMA" "${expect[@]}" - 2>&1)
-ok $? "every sample validates against OCSF 1.1.0, each class and activity present" || printf '# %s\n' "$report" | head -40
+ok $? "every sample validates against OCSF 1.1.0, each class and activity present" || printf '%s\n' "$report" | head -40 | sed 's|^|# |'
 done_testing
