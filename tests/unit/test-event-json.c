@@ -437,6 +437,35 @@ START_TEST(test_json_proc_connector_unknown)
 }
 END_TEST
 
+/* OCSF's hostname_t allows letters, digits, inner hyphens and dots: another machine name is device.name. */
+START_TEST(test_json_device_name)
+{
+        static const struct {
+                const char *hostname, *want;
+        } cases[] = {
+                {"web-1.example.com", "\"device\":{\"hostname\":\"web-1.example.com\",\"type_id\":0}"},
+                {"a", "\"device\":{\"hostname\":\"a\",\"type_id\":0}"},
+                {"build_box", "\"device\":{\"name\":\"build_box\",\"type_id\":0}"},
+                {"-lead", "\"device\":{\"name\":\"-lead\",\"type_id\":0}"},
+                {"trail-", "\"device\":{\"name\":\"trail-\",\"type_id\":0}"},
+                {"two..dots", "\"device\":{\"name\":\"two..dots\",\"type_id\":0}"},
+                {"end.", "\"device\":{\"name\":\"end.\",\"type_id\":0}"},
+                {"", "\"device\":{\"name\":\"\",\"type_id\":0}"},
+        };
+        LgEvent ev = base_event(LG_EVENT_EXIT);
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                EventContext c = ctx;
+                StrBuf b = {};
+
+                c.hostname = cases[i].hostname;
+                ck_assert_int_eq(event_to_json(&ev, &c, &b), 0);
+                ck_assert_msg(strstr(b.data, cases[i].want), "%s: %s", cases[i].hostname, b.data);
+                strbuf_done(&b);
+        }
+}
+END_TEST
+
 static Suite *json_suite(void)
 {
         Suite *s = suite_create("event-json");
@@ -454,6 +483,7 @@ static Suite *json_suite(void)
         tcase_add_test(tc, test_json_path_with_any_byte);
         tcase_add_test(tc, test_json_proc_connector);
         tcase_add_test(tc, test_json_proc_connector_unknown);
+        tcase_add_test(tc, test_json_device_name);
         suite_add_tcase(s, tc);
         return s;
 }
