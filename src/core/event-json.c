@@ -25,6 +25,9 @@ enum {
         STATUS_SUCCESS = 1,
         STATUS_FAILURE = 2,
         ACTIVITY_OTHER = 99,
+        DEVICE_TYPE_UNKNOWN = 0,
+        FILE_TYPE_UNKNOWN = 0,
+        FILE_TYPE_REGULAR = 1,
 };
 
 /* ---- JSON writing ------------------------------------------------------------------------------------ */
@@ -231,7 +234,8 @@ static const char *path_basename(const char *path, size_t len, size_t *ret_len)
         return base;
 }
 
-static void put_file(JsonWriter *w, const char *key, const char *path, size_t len)
+/* OCSF requires file.type_id: what the record says about the inode, 0 (Unknown) when it says nothing. */
+static void put_file_of_type(JsonWriter *w, const char *key, const char *path, size_t len, unsigned type_id)
 {
         size_t base_len;
         const char *base = path_basename(path, len, &base_len);
@@ -239,7 +243,13 @@ static void put_file(JsonWriter *w, const char *key, const char *path, size_t le
         jw_open(w, key);
         jw_strn(w, "name", base, base_len);
         jw_strn(w, "path", path, len);
+        jw_u64(w, "type_id", type_id);
         jw_close(w);
+}
+
+static void put_file(JsonWriter *w, const char *key, const char *path, size_t len)
+{
+        put_file_of_type(w, key, path, len, FILE_TYPE_UNKNOWN);
 }
 
 /* cmd_line: the NUL-separated argv joined with spaces. */
@@ -258,7 +268,25 @@ static void put_cmd_line(JsonWriter *w, const char *argv, size_t size)
         strbuf_putc(w->b, '"');
 }
 
-/* The task that caused the event, from the record header; exec events add what the record carries. */
+/* What the header does not know, as its source leaves it: a uid of (uid_t)-1, which no task can have, an
+ * empty comm, and parent pid 0 (the process connector could not read /proc in time). */
+static bool header_has_uid(const struct lg_event_header *h)
+{
+        return h->uid != UINT32_MAX;
+}
+
+static bool header_has_name(const struct lg_event_header *h)
+{
+        return h->comm[0] != 0;
+}
+
+static bool header_has_parent(const struct lg_event_header *h)
+{
+        return h->ppid != 0;
+}
+
+/* The task that caused the event, from the record header; exec events add what the record carries. What
+ * is unknown is left out (put_unmapped() lists it). The binary a process runs is a regular file. */
 static void put_process(JsonWriter *w, const char *key, const LgEvent *ev, const EventContext *ctx)
 {
         const struct lg_event_header *h = &ev->hdr;
@@ -269,21 +297,32 @@ static void put_process(JsonWriter *w, const char *key, const LgEvent *ev, const
         jw_open(w, key);
         jw_u64(w, "pid", h->pid);
         jw_u64(w, "tid", h->tid);
-        jw_strn(w, "name", h->comm, strnlen(h->comm, sizeof(h->comm)));
+        if (header_has_name(h))
+                jw_strn(w, "name", h->comm, strnlen(h->comm, sizeof(h->comm)));
         if (exec && ev->argv)
                 put_cmd_line(w, ev->argv, ev->argv_size);
         else if (cmd_line)
                 jw_str(w, "cmd_line", cmd_line);
         if (exec && ev->path)
-                put_file(w, "file", ev->path, ev->path_len);
+                put_file_of_type(w, "file", ev->path, ev->path_len, FILE_TYPE_REGULAR);
         else if (exe)
-                put_file(w, "file", exe, strlen(exe));
-        jw_open(w, "user");
-        jw_uid_string(w, "uid", h->uid);
-        jw_close(w);
-        jw_open(w, "parent_process");
-        jw_u64(w, "pid", h->ppid);
-        jw_close(w);
+                put_file_of_type(w, "file", exe, strlen(exe), FILE_TYPE_REGULAR);
+        if (header_has_uid(h)) {
+                jw_open(w, "user");
+                jw_uid_string(w, "uid", h->uid);
+                jw_close(w);
+        }
+        if (header_has_parent(h)) {
+                jw_open(w, "parent_process");
+                jw_u64(w, "pid", h->ppid);
+                jw_close(w);
+        }
+        /* OCSF's container profile puts the container in the process object. */
+        if (ev->container_id) {
+                jw_open(w, "container");
+                jw_str(w, "uid", ev->container_id);
+                jw_close(w);
+        }
         jw_close(w);
 }
 
@@ -379,6 +418,57 @@ static unsigned status_from_result(int32_t result)
         return result >= 0 ? STATUS_SUCCESS : STATUS_FAILURE;
 }
 
+/* Network Activity has device and actor from the host profile only; the container profile brings
+ * process.container. OCSF allows a profile's attributes only where metadata.profiles names it. */
+static void put_profiles(JsonWriter *w, const LgEvent *ev, unsigned class_uid)
+{
+        bool host = class_uid == CLASS_NETWORK, container = ev->container_id != NULL;
+
+        if (!host && !container)
+                return;
+        jw_open_array(w, "profiles");
+        if (host)
+                jw_str(w, NULL, "host");
+        if (container)
+                jw_str(w, NULL, "container");
+        jw_close_array(w);
+}
+
+static bool ascii_alnum(char c)
+{
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+/* OCSF's hostname_t: dot-separated labels of letters, digits and inner hyphens. */
+static bool hostname_valid(const char *s)
+{
+        size_t label = 0;
+
+        for (const char *p = s;; p++) {
+                if (*p == '.' || *p == 0) {
+                        if (label == 0 || p[-1] == '-')
+                                return false;
+                        if (*p == 0)
+                                return true;
+                        label = 0;
+                        continue;
+                }
+                if (!(ascii_alnum(*p) || (*p == '-' && label > 0)))
+                        return false;
+                label++;
+        }
+}
+
+/* The agent cannot tell a server from a laptop: type Unknown. A name that is not a valid hostname_t (an
+ * underscore, say) is still the machine's name. */
+static void put_device(JsonWriter *w, const char *hostname)
+{
+        jw_open(w, "device");
+        jw_str(w, hostname_valid(hostname) ? "hostname" : "name", hostname);
+        jw_u64(w, "type_id", DEVICE_TYPE_UNKNOWN);
+        jw_close(w);
+}
+
 static void put_header_fields(JsonWriter *w, const LgEvent *ev, const EventContext *ctx, unsigned class_uid,
                               unsigned activity)
 {
@@ -406,15 +496,11 @@ static void put_header_fields(JsonWriter *w, const LgEvent *ev, const EventConte
         jw_u64(w, "sequence", ev->hdr.seq);
         if (ctx->stream_id)
                 jw_str(w, "correlation_uid", ctx->stream_id);
-        if (ev->source == LG_EVENT_SOURCE_PROC_CONNECTOR)
-                jw_str(w, "source", "proc_connector");
+        put_profiles(w, ev, class_uid);
         jw_close(w);
 
-        if (ctx->hostname) {
-                jw_open(w, "device");
-                jw_str(w, "hostname", ctx->hostname);
-                jw_close(w);
-        }
+        if (ctx->hostname)
+                put_device(w, ctx->hostname);
         jw_open(w, "actor");
         put_process(w, "process", ev, ctx);
         jw_close(w);
@@ -466,6 +552,7 @@ static void put_class_fields(JsonWriter *w, const LgEvent *ev, const EventContex
                 jw_open(w, "driver");
                 jw_open(w, "file");
                 jw_strn(w, "name", ev->name ?: "", ev->name_len);
+                jw_u64(w, "type_id", FILE_TYPE_UNKNOWN);
                 jw_close(w);
                 jw_close(w);
                 break;
@@ -478,11 +565,6 @@ static void put_class_fields(JsonWriter *w, const LgEvent *ev, const EventContex
                 break;
         default:
                 break;
-        }
-        if (ev->container_id) {
-                jw_open(w, "container");
-                jw_str(w, "uid", ev->container_id);
-                jw_close(w);
         }
 }
 
@@ -545,17 +627,53 @@ static void put_unmapped_type(JsonWriter *w, const LgEvent *ev)
         }
 }
 
+/* The process connector reads the process from /proc after the fact; a short-lived one is gone by then.
+ * Its events name the attributes of the (actor) process left out for that reason. */
+static void put_unmapped_missing(JsonWriter *w, const LgEvent *ev)
+{
+        const struct lg_event_header *h = &ev->hdr;
+        bool exec = h->type == LG_EVENT_EXEC;
+        const char *missing[5];
+        size_t n = 0;
+
+        if (!header_has_name(h))
+                missing[n++] = "name";
+        if (!header_has_uid(h))
+                missing[n++] = "user";
+        if (!header_has_parent(h))
+                missing[n++] = "parent_process";
+        if (exec && !ev->argv)
+                missing[n++] = "cmd_line";
+        if (exec && !ev->path)
+                missing[n++] = "file";
+        if (n == 0)
+                return;
+        jw_open_array(w, "missing");
+        for (size_t i = 0; i < n; i++)
+                jw_str(w, NULL, missing[i]);
+        jw_close_array(w);
+        jw_str(w, "missing_reason", "the process had left /proc before the agent could read it");
+}
+
 static void put_unmapped(JsonWriter *w, const LgEvent *ev)
 {
         const struct lg_event_header *h = &ev->hdr;
 
         jw_open(w, "unmapped");
-        jw_u64(w, "euid", h->euid);
-        jw_u64(w, "gid", h->gid);
-        jw_u64(w, "egid", h->egid);
+        if (h->euid != UINT32_MAX)
+                jw_u64(w, "euid", h->euid);
+        if (h->gid != UINT32_MAX)
+                jw_u64(w, "gid", h->gid);
+        if (h->egid != UINT32_MAX)
+                jw_u64(w, "egid", h->egid);
         if (h->auid != UINT32_MAX)
                 jw_u64(w, "auid", h->auid);
-        jw_u64(w, "cgroup_id", h->cgroup_id);
+        if (h->cgroup_id != 0) /* 0 is no cgroup's id: the process connector could not read it */
+                jw_u64(w, "cgroup_id", h->cgroup_id);
+        if (ev->source == LG_EVENT_SOURCE_PROC_CONNECTOR) {
+                jw_str(w, "source", "proc_connector");
+                put_unmapped_missing(w, ev);
+        }
         put_unmapped_type(w, ev);
         jw_close(w);
 }

@@ -1,5 +1,6 @@
 #pragma once
-/* Pure encoder of decoded sensor events to one OCSF-aligned JSON line each (see linuxguard-events(7)). */
+/* Pure encoder of decoded sensor events to one OCSF 1.1.0 JSON line each (see linuxguard-events(7));
+ * tests/ocsf/ocsf-check.py validates its output. */
 
 #include <stddef.h>
 #include <stdint.h>
@@ -11,7 +12,8 @@
 
 typedef struct EventContext {
         int64_t boot_to_realtime_ns; /* added to a record's CLOCK_BOOTTIME stamp gives CLOCK_REALTIME */
-        const char *hostname;        /* device.hostname; omitted when NULL */
+        const char *hostname;        /* device.hostname (or .name); OCSF requires device in the System
+                                      * Activity classes, so NULL (device omitted) is for tests only */
         const char *product_version; /* metadata.product.version; omitted when NULL */
         const char *stream_id;       /* metadata.correlation_uid: names one load of the programs, the
                                       * sequence numbers' scope; omitted when NULL */

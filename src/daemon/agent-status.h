@@ -42,8 +42,10 @@ typedef struct AgentStatus {
 /* Borrowed strings stay valid until the loop runs again. */
 void manager_get_status(struct Manager *m, AgentStatus *ret);
 
-/* The heartbeat record in a local stream: {"type":"heartbeat","time":MS,"sequence":N,"mode",
- * "uptime_s","version","degraded","events","ring_drops","pending_drops","decode_errors","encode_errors"}. */
+/* The heartbeat record in a local stream, an OCSF Application Lifecycle event (6002, activity 99
+ * "Heartbeat", see linuxguard-events(7)) whose unmapped object holds {"type":"heartbeat","sequence":N,
+ * "mode","uptime_s","version","degraded","events","ring_drops","pending_drops",
+ * "decode_errors","encode_errors"}. */
 int agent_status_heartbeat_record(const AgentStatus *st, usec_t realtime, uint64_t sequence,
                                   struct json_object **ret);
 /* The body of POST /agent/heartbeat: {"agentId","agentVersion","mode","uptimeSeconds","degraded",

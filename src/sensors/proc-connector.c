@@ -1,6 +1,10 @@
 /* The process connector tells only which pid did what; everything else (parent, credentials, binary,
  * arguments, cgroup) is read from /proc right away, in the io callback, because a short-lived process may
- * be gone a millisecond later. What cannot be read is left out, never guessed.
+ * be gone a millisecond later. What cannot be read is left out, never guessed: the header keeps uid
+ * UINT32_MAX, an empty comm and parent 0, which the encoder omits and lists in unmapped.missing. A thread
+ * that is gone is read from its process, which may still be there. A process that exits before its exit
+ * event is read was usually read at its exec or uid change: a small table keeps what those reads found
+ * (name, parent, ids), so its exit still says who it was.
  *
  * The kernel numbers nothing usable, so the agent numbers the events it hands out. When the socket
  * overflows, recv() fails with ENOBUFS once and an unknown number of events is lost: the counter then
@@ -29,6 +33,15 @@
 
 #define PROC_CONNECTOR_RCVBUF (8 * 1024 * 1024)
 #define PROC_CONNECTOR_BATCH  1024 /* messages per wake-up, so a storm does not starve the loop */
+#define PROC_CONNECTOR_KNOWN  4096 /* processes remembered, one slot per pid modulo the size */
+
+/* What a read of /proc found about a live process, for its exit once /proc has nothing. */
+typedef struct KnownProcess {
+        uint32_t pid; /* 0: empty slot */
+        uint32_t ppid, uid, gid, euid, egid, auid;
+        uint64_t cgroup_id;
+        char comm[LG_COMM_LEN];
+} KnownProcess;
 
 struct ProcConnector {
         int fd;
@@ -50,6 +63,7 @@ struct ProcConnector {
         char path[LG_PATH_MAX];
         char argv[LG_ARGV_MAX];
         char container_id[CONTAINER_ID_LEN + 1];
+        KnownProcess known[PROC_CONNECTOR_KNOWN];
 };
 
 /* /sys/fs/cgroup, or /sys/fs/cgroup/unified on a hybrid (v1 + v2) system. */
@@ -245,6 +259,77 @@ static void fill_exec(ProcConnector *p, uint32_t pid, LgEvent *ev)
                 ev->argc += p->argv[i] == 0;
 }
 
+/* /proc/PID of the task, or of its process when the thread is gone; -ESRCH when neither is there. */
+static int proc_dir_of(ProcConnector *p, uint32_t pid, uint32_t tgid, uint32_t *ret)
+{
+        const uint32_t candidates[] = {pid, tgid};
+        char dir[16];
+
+        FOREACH_ARRAY (c, candidates, ELEMENTSOF(candidates)) {
+                snprintf(dir, sizeof(dir), "%" PRIu32, *c);
+                if (faccessat(p->proc_fd, dir, F_OK, 0) >= 0) {
+                        *ret = *c;
+                        return 0;
+                }
+        }
+        return -ESRCH;
+}
+
+int proc_connector_fill(ProcConnector *p, uint32_t pid, uint32_t tgid, LgEvent *ev)
+{
+        struct lg_event_header *h = &ev->hdr;
+        uint32_t from;
+        int r;
+
+        h->uid = h->euid = h->gid = h->egid = h->auid = UINT32_MAX;
+        r = proc_dir_of(p, pid, tgid, &from);
+        if (r < 0)
+                return r;
+        fill_from_status(p, from, h);
+        fill_loginuid(p, from, h);
+        ev->container_id = fill_cgroup(p, from, h);
+        if (h->type == LG_EVENT_EXEC)
+                fill_exec(p, from, ev);
+        return 0;
+}
+
+static KnownProcess *known_slot(ProcConnector *p, uint32_t pid)
+{
+        return &p->known[pid % PROC_CONNECTOR_KNOWN];
+}
+
+static void known_remember(ProcConnector *p, const struct lg_event_header *h)
+{
+        KnownProcess *k = known_slot(p, h->pid);
+
+        *k = (KnownProcess){.pid = h->pid,
+                            .ppid = h->ppid,
+                            .uid = h->uid,
+                            .gid = h->gid,
+                            .euid = h->euid,
+                            .egid = h->egid,
+                            .auid = h->auid,
+                            .cgroup_id = h->cgroup_id};
+        memcpy(k->comm, h->comm, sizeof(k->comm));
+}
+
+/* The exit of a process gone from /proc: what the last read found, if its slot still holds it. */
+static void known_recall_and_forget(ProcConnector *p, struct lg_event_header *h)
+{
+        KnownProcess *k = known_slot(p, h->pid);
+
+        if (k->pid != h->pid)
+                return;
+        if (h->uid == UINT32_MAX) {
+                memcpy(h->comm, k->comm, sizeof(h->comm));
+                if (h->ppid == 0)
+                        h->ppid = k->ppid;
+                h->uid = k->uid, h->gid = k->gid, h->euid = k->euid, h->egid = k->egid;
+                h->auid = k->auid, h->cgroup_id = k->cgroup_id;
+        }
+        k->pid = 0;
+}
+
 /* ---- events ----------------------------------------------------------------------------------------- */
 
 /* The connector stamps events with ktime_get_ns() (CLOCK_MONOTONIC); LgEvent wants CLOCK_BOOTTIME. */
@@ -276,6 +361,7 @@ static int handle_proc_event(ProcConnector *p, const struct proc_event *pe, uint
         LgEvent ev = {};
         struct lg_event_header *h = &ev.hdr;
         uint32_t pid, tgid;
+        int r;
 
         switch (pe->what) {
         case PROC_EVENT_NONE:
@@ -317,16 +403,18 @@ static int handle_proc_event(ProcConnector *p, const struct proc_event *pe, uint
         h->tid = pid;
         h->cpu = (uint16_t)pe->cpu;
         h->ts_ns = pe->timestamp_ns + boot_offset_ns;
-        fill_from_status(p, pid, h);
-        fill_loginuid(p, pid, h);
-        ev.container_id = fill_cgroup(p, pid, h);
-        if (h->type == LG_EVENT_EXEC)
-                fill_exec(p, pid, &ev);
-        else if (h->type == LG_EVENT_CRED) {
+        r = proc_connector_fill(p, pid, tgid, &ev);
+        if (h->type == LG_EVENT_CRED) {
                 /* The event carries the new uids; status may already show later ones. */
                 h->uid = pe->event_data.id.r.ruid;
                 h->euid = pe->event_data.id.e.euid;
         }
+        if (h->type == LG_EVENT_EXIT)
+                known_recall_and_forget(p, h);
+        else if (pid == tgid && r >= 0)
+                known_remember(p, h);
+        else if (pid == tgid)
+                known_slot(p, tgid)->pid = 0; /* whatever the slot held is not this process */
         deliver(p, &ev);
         return 1;
 }
@@ -371,6 +459,8 @@ static int on_socket_ready(sd_event_source *source, int fd, uint32_t revents, vo
                         if (errno == ENOBUFS) {
                                 p->overruns++;
                                 p->seq++; /* the gap that marks the loss */
+                                /* Lost exits leave entries a reused pid could be taken for. */
+                                memset(p->known, 0, sizeof(p->known));
                                 log_debug("Process connector socket overrun, events lost (%" PRIu64
                                           " so far).",
                                           p->overruns);

@@ -41,5 +41,11 @@ int proc_connector_attach_event(ProcConnector *p, sd_event *e, SensorsHandler ha
                                 SensorsBatchEnd batch_end, void *userdata);
 void proc_connector_read_stats(const ProcConnector *p, ProcConnectorStats *ret);
 
+/* Fills ev from /proc/PID, or /proc/TGID when the thread is gone: name, parent, uids, login uid, cgroup,
+ * container and, for an exec, binary and arguments (strings in p's buffers, valid until the next call).
+ * What /proc no longer has stays unknown: uids UINT32_MAX, empty name, parent 0. -ESRCH when neither
+ * directory is there. */
+int proc_connector_fill(ProcConnector *p, uint32_t pid, uint32_t tgid, LgEvent *ev);
+
 /* Pure: parses the content of /proc/PID/status. -EINVAL when it has no Uid: line. */
 int proc_status_parse(const char *content, ProcStatus *ret);

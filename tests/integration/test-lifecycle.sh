@@ -35,8 +35,12 @@ for sig in TERM INT; do
 done
 
 line=$(grep -m1 '"type":"heartbeat"' "$T/events-TERM.json")
-like "$line" '^\{"type":"heartbeat","time":[0-9]{13},"sequence":1,"mode":"host","uptime_s":[0-9]+,"version":"[^"]+","degraded":(null|"[^"]+"),"events":[0-9]+,"ring_drops":[0-9]+,"pending_drops":[0-9]+,"decode_errors":0,"encode_errors":0\}$' \
-	"heartbeat line is one JSON object with the loss counters"
+like "$line" '^\{"class_uid":6002,"category_uid":6,"activity_id":99,"activity_name":"Heartbeat","type_uid":600299,"severity_id":1,"time":[0-9]{13},"metadata":\{"version":"1\.1\.0","product":\{"name":"linuxguard","vendor_name":"linuxguard","version":"[^"]+"\}\},"app":\{"name":"linuxguard","vendor_name":"linuxguard","version":"[^"]+"\},"status_id":(1|99,"status":"Degraded","status_detail":"[^"]+"),"unmapped":\{"type":"heartbeat","sequence":1,"mode":"host","uptime_s":[0-9]+,"version":"[^"]+","degraded":(null|"[^"]+"),"events":[0-9]+,"ring_drops":[0-9]+,"pending_drops":[0-9]+,"decode_errors":0,"encode_errors":0\}\}$' \
+	"heartbeat line is one OCSF event (Application Lifecycle, Heartbeat) with the loss counters in unmapped"
+report=$(python3 "$(dirname "$0")/../ocsf/ocsf-check.py" --schema "$(dirname "$0")/../ocsf/schema" \
+	--expect-type 600299 "$T/events-TERM.json" "$T/events-INT.json" 2>&1)
+ok $? "the whole output of both runs (events and heartbeats) validates against OCSF 1.1.0" ||
+	printf '%s\n' "$report" | head -40 | sed 's|^|# |'
 
 # logrotate: move the file away, SIGHUP, the agent writes to a new file at the same path.
 start_agent "$LG" start --heartbeat-interval 1 --output "file:$T/rot.json"

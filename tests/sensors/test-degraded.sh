@@ -84,12 +84,17 @@ for attempt in 1 2 3 4 5 6 7 8 9 10; do
 done
 like "$exec_line" "\"cmd_line\":\"/bin/true $MARKER [0-9]+\"" "exec of /bin/true reported with the marker in cmd_line"
 like "$exec_line" '^\{"class_uid":1007,"category_uid":1,"activity_id":1,' "it is a Process Activity Launch event"
-contains "$exec_line" '"source":"proc_connector"' "it comes from the process connector"
-contains "$exec_line" '"file":{"name":"true","path":"/usr/bin/true"}' "with the binary path"
+contains "$exec_line" '"unmapped":{' "it says in unmapped..."
+contains "$exec_line" '"source":"proc_connector"' "...that it comes from the process connector"
+contains "$exec_line" '"file":{"name":"true","path":"/usr/bin/true","type_id":1}' "with the binary path"
 like "$exec_line" '"metadata":\{[^}]*\},"sequence":[1-9][0-9]*,' "with an agent sequence number"
 pid=$(printf '%s' "$exec_line" | grep -o -m1 '"process":{"pid":[0-9]*' | head -n1 | grep -o '[0-9]*$')
 wait_for "printf '%s\n' '\"activity_id\":2,' '\"pid\":$pid,' '\"source\":\"proc_connector\"' | lines_with '$EV' | grep -q ." 3
 ok $? "its exit is reported too (pid $pid)"
+# /bin/true is usually gone from /proc when its exit is read: what the exec's read found says who it was.
+exit_line=$(printf '%s\n' '"activity_id":2,' "\"pid\":$pid," '"source":"proc_connector"' | lines_with "$EV" | head -n1)
+like "$exit_line" '"process":\{"pid":[0-9]+,"tid":[0-9]+,"name":"true",[^}]*"user":\{"uid":"0"\}' \
+	"its exit names the process and its user, known from the exec"
 
 # A uid change: setpriv drops to nobody, then execs.
 setpriv --reuid=65534 --regid=65534 --clear-groups /bin/sleep 0.2 &
@@ -108,5 +113,28 @@ kill -TERM "$AGENT"
 wait "$AGENT"; rc=$?
 AGENT=
 is "$rc" 143 "SIGTERM ends the degraded agent with 143"
+
+# --- the degraded stream as an OCSF consumer sees it ----------------------------------------------------
+report=$("${PYTHON:-python3}" "$(dirname "$0")/../ocsf/ocsf-check.py" --schema "$(dirname "$0")/../ocsf/schema" \
+	--expect-type 100701 --expect-type 100702 --expect-type 100705 --expect-type 600299 "$EV" 2>&1)
+ok $? "every event and heartbeat of the degraded agent validates against OCSF 1.1.0" ||
+	printf '%s\n' "$report" | head -40 | sed 's|^|# |'
+# Nothing invented for a process /proc no longer had: no uid (uid_t)-1, no empty name, no parent 0; what is
+# left out is listed in unmapped.missing with the reason.
+invented=$(grep -c -F -f <(printf '%s\n' '"uid":"4294967295"' '"name":""' '"parent_process":{"pid":0}') "$EV")
+is "$invented" 0 "no invented values (uid 4294967295, empty name, parent 0)"
+unexplained=$("${PYTHON:-python3}" -c '
+import json, sys
+bad = 0
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    p, u = e.get("process"), e.get("unmapped", {})
+    if not p or e.get("class_uid") != 1007:
+        continue
+    lacks = [k for k in ("name", "user", "parent_process") if k not in p]
+    if lacks and (not set(lacks) <= set(u.get("missing", [])) or not u.get("missing_reason")):
+        bad += 1
+print(bad)' "$EV")
+is "$unexplained" 0 "each process attribute left out is named in unmapped.missing, with missing_reason"
 
 done_testing

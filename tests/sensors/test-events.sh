@@ -54,10 +54,36 @@ read -r P4 P6 <"$T/ports"
 /bin/true "$M-exec"
 echo data >"$T/watched/$M.txt"
 mv "$T/watched/$M.txt" "$T/watched/$M.renamed"
+rm "$T/watched/$M.renamed"
 echo data >"$T/elsewhere/$M.txt"
 exec 3<>"/dev/tcp/127.0.0.1/$P4" && exec 3>&-
 exec 3<>"/dev/tcp/::1/$P6" && exec 3>&-
 setpriv --reuid 65534 --regid 65534 --clear-groups /bin/true "$M-uid"
+# A ptrace attach and a BPF program load, so the stream holds those classes too (the kernel here may have
+# no loadable module, so module loads are covered by tests/ocsf's samples).
+"$PY" -c '
+import ctypes, os, signal, struct, time
+libc = ctypes.CDLL(None, use_errno=True)
+pid = os.fork()
+if pid == 0:
+    time.sleep(5)
+    os._exit(0)
+if libc.ptrace(16, pid, None, None) == 0:  # PTRACE_ATTACH
+    os.waitpid(pid, 0)
+    libc.ptrace(17, pid, None, None)       # PTRACE_DETACH
+os.kill(pid, signal.SIGKILL)
+os.waitpid(pid, 0)
+# BPF_PROG_LOAD of a socket filter "r0 = 0; exit" named lg_ocsf_test.
+insns = ctypes.create_string_buffer(struct.pack("<BBhiBBhi", 0xb7, 0, 0, 0, 0x95, 0, 0, 0))
+lic = ctypes.create_string_buffer(b"GPL")
+attr = ctypes.create_string_buffer(128)
+struct.pack_into("<IIQQ", attr, 0, 1, 2, ctypes.addressof(insns), ctypes.addressof(lic))
+attr[48:60] = b"lg_ocsf_test"
+nr_bpf = {"x86_64": 321, "aarch64": 280}[os.uname().machine]
+fd = libc.syscall(nr_bpf, 5, attr, 128)  # BPF_PROG_LOAD
+if fd >= 0:
+    os.close(fd)
+'
 wait "$LISTENER"
 wait_for "[ \$(count 'g(e,\"process\",\"cmd_line\") == \"/bin/true \" + m + \"-uid\"') -ge 1 ]" 10
 sleep 1 # one more drain of the ring buffer
@@ -100,12 +126,24 @@ own='g(e,"actor","process","pid") == '"$AGENT"' or g(e,"process","pid") == '"$AG
 is "$(count "$own")" 0 "none of the agent's own activity is reported (its opens under the watched prefix, its accept)"
 seqs=$("$PY" -c '
 import json, sys
-s = [json.loads(l)["metadata"]["sequence"] for l in open(sys.argv[1]) if "class_uid" in l]
+ev = [json.loads(l) for l in open(sys.argv[1])]
+s = [e["metadata"]["sequence"] for e in ev if e.get("class_uid", 6002) != 6002]  # not the heartbeats
 print("ok" if len(s) == len(set(s)) and all(x > 0 for x in s) else "bad")' "$EVENTS")
 is "$seqs" ok "every event has a unique positive sequence number"
 [ "$(count 'g(e,"device","hostname") == "'"$(hostname)"'" and isinstance(e["time"], int) and e["time"] > 10**12')" -gt 0 ]
 ok $? "events carry device.hostname and time in ms"
 
+[ "$(count 'e["class_uid"] == 1001 and e["activity_id"] == 4 and g(e,"file","path") == "'"$T"'/watched/" + m + ".renamed"')" -ge 1 ]
+ok $? "unlink under a watched prefix: 1001/4 (Delete)"
+
 kill -TERM "$AGENT"; wait "$AGENT"; rc=$?; AGENT=
 is "$rc" 143 "agent ends with 143"
+
+# The whole stream, every event and heartbeat, as any OCSF consumer would take it.
+expect=()
+for t in 100701 100702 100703 100705 100114 100104 100105 400101 100301 600299; do expect+=(--expect-type "$t"); done
+report=$("$PY" "$(dirname "$0")/../ocsf/ocsf-check.py" --schema "$(dirname "$0")/../ocsf/schema" "${expect[@]}" \
+	"$EVENTS" 2>&1)
+ok $? "every event validates against OCSF 1.1.0; exec, exit, ptrace, uid, open, unlink, rename, connect, bpf and the heartbeat are there" ||
+	printf '%s\n' "$report" | head -40 | sed 's|^|# |'
 done_testing

@@ -1,5 +1,6 @@
 /* The heartbeat shapes of one status snapshot, byte for byte: the local record readers of the event stream
- * parse, and the API heartbeat the backend stores. Same numbers, each with its own field names. */
+ * parse (an OCSF event, its own fields in unmapped), and the API heartbeat the backend stores. Same numbers,
+ * each with its own field names. */
 
 #include <json-c/json.h>
 
@@ -50,15 +51,24 @@ START_TEST(test_local_heartbeat)
         json_object *o;
 
         ck_assert_int_eq(agent_status_heartbeat_record(&st, 1767225600123456ULL, 42, &o), 0);
-        assert_json(o,
-                    "{\"type\":\"heartbeat\",\"time\":1767225600123,\"sequence\":42,\"mode\":\"ephemeral\","
-                    "\"uptime_s\":3600,\"version\":\"1.2.3\",\"degraded\":null,\"events\":1000,"
-                    "\"ring_drops\":1,\"pending_drops\":3,\"decode_errors\":4,\"encode_errors\":6}");
+        assert_json(
+                o,
+                "{\"class_uid\":6002,\"category_uid\":6,\"activity_id\":99,\"activity_name\":\"Heartbeat\","
+                "\"type_uid\":600299,\"severity_id\":1,\"time\":1767225600123,\"metadata\":{\"version\":"
+                "\"1.1.0\",\"product\":{\"name\":\"linuxguard\",\"vendor_name\":\"linuxguard\",\"version\":"
+                "\"1.2.3\"}},\"app\":{\"name\":\"linuxguard\",\"vendor_name\":\"linuxguard\",\"version\":"
+                "\"1.2.3\"},\"status_id\":1,\"unmapped\":{"
+                "\"type\":\"heartbeat\",\"sequence\":42,\"mode\":\"ephemeral\","
+                "\"uptime_s\":3600,\"version\":\"1.2.3\",\"degraded\":null,\"events\":1000,"
+                "\"ring_drops\":1,\"pending_drops\":3,\"decode_errors\":4,\"encode_errors\":6}}");
 
         st.degraded_reason = "eBPF sensors unavailable";
         ck_assert_int_eq(agent_status_heartbeat_record(&st, 0, 1, &o), 0);
         ck_assert_ptr_nonnull(strstr(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
                                      "\"degraded\":\"eBPF sensors unavailable\""));
+        ck_assert_ptr_nonnull(strstr(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
+                                     "\"status_id\":99,\"status\":\"Degraded\",\"status_detail\":\"eBPF "
+                                     "sensors unavailable\""));
         json_object_put(o);
 }
 END_TEST

@@ -44,7 +44,7 @@ static LgEvent base_event(uint16_t type)
 #define META                                                                                                \
         ",\"time\":1700000000123,\"metadata\":{\"version\":\"1.1.0\",\"product\":{\"name\":\"linuxguard\"," \
         "\"vendor_name\":\"linuxguard\",\"version\":\"0.1.0\"},\"sequence\":42,\"correlation_uid\":"        \
-        "\"0123456789abcdef0123456789abcdef\"},\"device\":{\"hostname\":\"host1\"}"
+        "\"0123456789abcdef0123456789abcdef\"},\"device\":{\"hostname\":\"host1\",\"type_id\":0}"
 #define ACTOR                                                                                             \
         ",\"actor\":{\"process\":{\"pid\":100,\"tid\":101,\"name\":\"bash\",\"user\":{\"uid\":\"1000\"}," \
         "\"parent_process\":{\"pid\":1}}}"
@@ -58,6 +58,15 @@ static void assert_json(const LgEvent *ev, const char *want)
         ck_assert_str_eq(b.data, want);
         strbuf_done(&b);
 }
+
+/* A process in a container: the container profile, process.container. */
+#define META_CONTAINER                                                                                      \
+        ",\"time\":1700000000123,\"metadata\":{\"version\":\"1.1.0\",\"product\":{\"name\":\"linuxguard\"," \
+        "\"vendor_name\":\"linuxguard\",\"version\":\"0.1.0\"},\"sequence\":42,\"correlation_uid\":"        \
+        "\"0123456789abcdef0123456789abcdef\",\"profiles\":[\"container\"]},\"device\":{\"hostname\":"      \
+        "\"host1\",\"type_id\":0}"
+#define CONTAINER \
+        "\"container\":{\"uid\":\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"}"
 
 START_TEST(test_json_exec)
 {
@@ -75,15 +84,17 @@ START_TEST(test_json_exec)
         assert_json(
                 &ev,
                 "{\"class_uid\":1007,\"category_uid\":1,\"activity_id\":1,\"type_uid\":100701,"
-                "\"severity_id\":1" META
+                "\"severity_id\":1" META_CONTAINER
                 ",\"actor\":{\"process\":{\"pid\":100,\"tid\":101,\"name\":\"true\","
                 "\"cmd_line\":\"/bin/true --marker=a b \\\"q\\\"\",\"file\":{\"name\":\"true\","
-                "\"path\":\"/usr/bin/true\"},\"user\":{\"uid\":\"1000\"},\"parent_process\":{\"pid\":1}}},"
+                "\"path\":\"/usr/bin/"
+                "true\",\"type_id\":1},\"user\":{\"uid\":\"1000\"},\"parent_process\":{\"pid\":1}," CONTAINER
+                "}},"
                 "\"process\":{\"pid\":100,\"tid\":101,\"name\":\"true\","
                 "\"cmd_line\":\"/bin/true --marker=a b \\\"q\\\"\",\"file\":{\"name\":\"true\","
-                "\"path\":\"/usr/bin/true\"},\"user\":{\"uid\":\"1000\"},\"parent_process\":{\"pid\":1}},"
-                "\"container\":{\"uid\":"
-                "\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"},"
+                "\"path\":\"/usr/bin/"
+                "true\",\"type_id\":1},\"user\":{\"uid\":\"1000\"},\"parent_process\":{\"pid\":1}," CONTAINER
+                "},"
                 "" UNMAPPED_COMMON ",\"argv_truncated\":true}}\n");
 }
 END_TEST
@@ -153,31 +164,41 @@ START_TEST(test_json_file)
         ev.path_len = 6;
         ev.path2 = "/etc/b";
         ev.path2_len = 6;
-        assert_json(&ev, COMMON("1001", "1", "5", "100105") ",\"severity_id\":1" META ACTOR
-                                                            ",\"file\":{\"name\":\"a\",\"path\":\"/etc/a\"},"
-                                                            "\"file_result\":{\"name\":\"b\",\"path\":\"/"
-                                                            "etc/b\"},\"status_id\":2," UNMAPPED_COMMON
-                                                            ",\"result\":-13,\"flags\":0}}\n");
+        assert_json(&ev, COMMON("1001", "1", "5",
+                                "100105") ",\"severity_id\":1" META ACTOR
+                                          ",\"file\":{\"name\":\"a\",\"path\":\"/etc/a\",\"type_id\":0},"
+                                          "\"file_result\":{\"name\":\"b\",\"path\":\"/"
+                                          "etc/b\",\"type_id\":0},\"status_id\":2," UNMAPPED_COMMON
+                                          ",\"result\":-13,\"flags\":0}}\n");
 
         ev.file = (struct lg_file){.op = LG_FILE_OPEN, .result = 3, .flags = 0101, .mode = 0644};
         ev.path = "/etc/shadow";
         ev.path_len = 11;
         ev.path2 = NULL;
         ev.path2_len = 0;
-        assert_json(&ev, COMMON("1001", "1", "14", "100114") ",\"severity_id\":1" META ACTOR
-                                                             ",\"file\":{\"name\":\"shadow\",\"path\":\"/"
-                                                             "etc/shadow\"},\"status_id\":1," UNMAPPED_COMMON
-                                                             ",\"result\":3,\"flags\":65,\"mode\":420}}\n");
+        assert_json(&ev, COMMON("1001", "1", "14",
+                                "100114") ",\"severity_id\":1" META ACTOR
+                                          ",\"file\":{\"name\":\"shadow\",\"path\":\"/"
+                                          "etc/shadow\",\"type_id\":0},\"status_id\":1," UNMAPPED_COMMON
+                                          ",\"result\":3,\"flags\":65,\"mode\":420}}\n");
 
         /* A relative path the kernel joined to its directory says so. */
         ev.file = (struct lg_file){.op = LG_FILE_OPEN, .result = -13, .str_flags = LG_FILE_PATH_RESOLVED};
-        assert_json(&ev, COMMON("1001", "1", "14", "100114") ",\"severity_id\":1" META ACTOR
-                                                             ",\"file\":{\"name\":\"shadow\",\"path\":\"/"
-                                                             "etc/shadow\"},\"status_id\":2," UNMAPPED_COMMON
-                                                             ",\"result\":-13,\"flags\":0,\"mode\":0,"
-                                                             "\"path_resolved\":true}}\n");
+        assert_json(&ev, COMMON("1001", "1", "14",
+                                "100114") ",\"severity_id\":1" META ACTOR
+                                          ",\"file\":{\"name\":\"shadow\",\"path\":\"/"
+                                          "etc/shadow\",\"type_id\":0},\"status_id\":2," UNMAPPED_COMMON
+                                          ",\"result\":-13,\"flags\":0,\"mode\":0,"
+                                          "\"path_resolved\":true}}\n");
 }
 END_TEST
+
+/* Network Activity has device and actor from the host profile. */
+#define META_HOST                                                                                           \
+        ",\"time\":1700000000123,\"metadata\":{\"version\":\"1.1.0\",\"product\":{\"name\":\"linuxguard\"," \
+        "\"vendor_name\":\"linuxguard\",\"version\":\"0.1.0\"},\"sequence\":42,\"correlation_uid\":"        \
+        "\"0123456789abcdef0123456789abcdef\",\"profiles\":[\"host\"]},\"device\":{\"hostname\":"           \
+        "\"host1\",\"type_id\":0}"
 
 START_TEST(test_json_net)
 {
@@ -187,7 +208,7 @@ START_TEST(test_json_net)
                 .op = LG_NET_CONNECT, .family = 2, .protocol = 6, .lport = 40000, .rport = 443};
         inet_pton(AF_INET, "10.0.0.1", ev.net.laddr);
         inet_pton(AF_INET, "192.0.2.7", ev.net.raddr);
-        assert_json(&ev, COMMON("4001", "4", "1", "400101") ",\"severity_id\":1" META ACTOR
+        assert_json(&ev, COMMON("4001", "4", "1", "400101") ",\"severity_id\":1" META_HOST ACTOR
                                                             ",\"connection_info\":{\"direction_id\":2,"
                                                             "\"protocol_num\":6,\"protocol_name\":\"tcp\","
                                                             "\"protocol_ver_id\":4},\"src_endpoint\":{"
@@ -200,7 +221,7 @@ START_TEST(test_json_net)
                 .op = LG_NET_ACCEPT, .family = 10, .protocol = 6, .lport = 22, .rport = 50000, .result = 5};
         inet_pton(AF_INET6, "::1", ev.net.laddr);
         inet_pton(AF_INET6, "2001:db8::2", ev.net.raddr);
-        assert_json(&ev, COMMON("4001", "4", "1", "400101") ",\"severity_id\":1" META ACTOR
+        assert_json(&ev, COMMON("4001", "4", "1", "400101") ",\"severity_id\":1" META_HOST ACTOR
                                                             ",\"connection_info\":{\"direction_id\":1,"
                                                             "\"protocol_num\":6,\"protocol_name\":\"tcp\","
                                                             "\"protocol_ver_id\":6},\"src_endpoint\":{"
@@ -218,10 +239,12 @@ START_TEST(test_json_kernel)
         ev.module.taints = 4096;
         ev.name = "dummy";
         ev.name_len = 5;
-        assert_json(&ev, COMMON("1002", "1", "1",
-                                "100201") ",\"severity_id\":3" META ACTOR
-                                          ",\"driver\":{\"file\":{\"name\":\"dummy\"}}," UNMAPPED_COMMON
-                                          ",\"taints\":4096}}\n");
+        assert_json(
+                &ev,
+                COMMON("1002", "1", "1",
+                       "100201") ",\"severity_id\":3" META ACTOR
+                                 ",\"driver\":{\"file\":{\"name\":\"dummy\",\"type_id\":0}}," UNMAPPED_COMMON
+                                 ",\"taints\":4096}}\n");
 
         ev = base_event(LG_EVENT_PTRACE);
         ev.ptrace = (struct lg_ptrace){.request = 0x4206, .target_pid = 555};
@@ -256,7 +279,7 @@ START_TEST(test_json_optional_context)
                 strstr(b.data, "\"product\":{\"name\":\"linuxguard\",\"vendor_name\":\"linuxguard\"}"));
         ck_assert_ptr_nonnull(strstr(b.data, "\"time\":5000,"));
         ck_assert_ptr_nonnull(strstr(b.data, "\"cmd_line\":\"sshd -D\",\"file\":{\"name\":\"sshd\",\"path\":"
-                                             "\"/usr/sbin/sshd\"}"));
+                                             "\"/usr/sbin/sshd\",\"type_id\":1}"));
         ck_assert_ptr_nonnull(strstr(b.data, "\"ptrace_request\":\"attach\""));
         strbuf_done(&b);
 }
@@ -327,7 +350,7 @@ START_TEST(test_json_path_with_any_byte)
         ev.path_len = sizeof(path) - 1;
         ck_assert_int_eq(event_to_json(&ev, &ctx, &b), 0);
         ck_assert_ptr_nonnull(strstr(b.data, "\"file\":{\"name\":\"\\\"\\\\\\n\\ufffd\","
-                                             "\"path\":\"/etc/\\\"\\\\\\n\\ufffd\"}"));
+                                             "\"path\":\"/etc/\\\"\\\\\\n\\ufffd\",\"type_id\":0}"));
         ck_assert_ptr_nonnull(strstr(b.data, "\"activity_id\":4,"));
         /* One line: the only newline is the terminator. */
         ck_assert_ptr_eq(strchr(b.data, '\n'), b.data + b.len - 1);
@@ -339,8 +362,8 @@ END_TEST
 #define META_PROC_CONNECTOR                                                                                 \
         ",\"time\":1700000000123,\"metadata\":{\"version\":\"1.1.0\",\"product\":{\"name\":\"linuxguard\"," \
         "\"vendor_name\":\"linuxguard\",\"version\":\"0.1.0\"},\"sequence\":42,\"correlation_uid\":"        \
-        "\"0123456789abcdef0123456789abcdef\",\"source\":\"proc_connector\"},\"device\":{\"hostname\":"     \
-        "\"host1\"}"
+        "\"0123456789abcdef0123456789abcdef\"},\"device\":{\"hostname\":"                                   \
+        "\"host1\",\"type_id\":0}"
 
 START_TEST(test_json_proc_connector)
 {
@@ -348,12 +371,14 @@ START_TEST(test_json_proc_connector)
 
         ev.source = LG_EVENT_SOURCE_PROC_CONNECTOR;
         ev.exit.exit_code = 9;
-        assert_json(&ev,
-                    "{\"class_uid\":1007,\"category_uid\":1,\"activity_id\":2,\"type_uid\":100702,"
-                    "\"severity_id\":1" META_PROC_CONNECTOR ACTOR
-                    ",\"process\":{\"pid\":100,\"tid\":101,\"name\":\"bash\",\"user\":{\"uid\":\"1000\"},"
-                    "\"parent_process\":{\"pid\":1}},\"exit_code\":0,"
-                    "" UNMAPPED_COMMON ",\"wait_status\":9,\"signal\":9,\"core_dumped\":false}}\n");
+        assert_json(
+                &ev,
+                "{\"class_uid\":1007,\"category_uid\":1,\"activity_id\":2,\"type_uid\":100702,"
+                "\"severity_id\":1" META_PROC_CONNECTOR ACTOR
+                ",\"process\":{\"pid\":100,\"tid\":101,\"name\":\"bash\",\"user\":{\"uid\":\"1000\"},"
+                "\"parent_process\":{\"pid\":1}},\"exit_code\":0,"
+                "" UNMAPPED_COMMON
+                ",\"source\":\"proc_connector\",\"wait_status\":9,\"signal\":9,\"core_dumped\":false}}\n");
 
         /* PROC_EVENT_UID: the new uids without the syscall; an eBPF record without an op stays invalid. */
         ev = base_event(LG_EVENT_CRED);
@@ -366,12 +391,76 @@ START_TEST(test_json_proc_connector)
                     "\"65534\"},\"parent_process\":{\"pid\":1}}},"
                     "\"process\":{\"pid\":100,\"tid\":101,\"name\":\"bash\",\"user\":{\"uid\":\"65534\"},"
                     "\"parent_process\":{\"pid\":1}},\"status_id\":1,"
-                    "\"unmapped\":{\"euid\":65534,\"gid\":1000,\"egid\":1000,\"cgroup_id\":77}}\n");
+                    "\"unmapped\":{\"euid\":65534,\"gid\":1000,\"egid\":1000,\"cgroup_id\":77,"
+                    "\"source\":\"proc_connector\"}}\n");
         ev.source = LG_EVENT_SOURCE_EBPF;
         {
                 StrBuf b = {};
                 ck_assert_int_eq(event_to_json(&ev, &ctx, &b), -EINVAL);
                 ck_assert_uint_eq(b.len, 0);
+                strbuf_done(&b);
+        }
+}
+END_TEST
+
+/* A process gone from /proc before the connector could read it: nothing invented (no uid 4294967295, no
+ * empty name, no parent 0), and unmapped says what is missing and why. */
+START_TEST(test_json_proc_connector_unknown)
+{
+        LgEvent ev = base_event(LG_EVENT_EXEC);
+
+        ev.source = LG_EVENT_SOURCE_PROC_CONNECTOR;
+        ev.hdr.comm[0] = 0;
+        ev.hdr.ppid = 0;
+        ev.hdr.cgroup_id = 0;
+        ev.hdr.uid = ev.hdr.euid = ev.hdr.gid = ev.hdr.egid = UINT32_MAX;
+        assert_json(
+                &ev,
+                "{\"class_uid\":1007,\"category_uid\":1,\"activity_id\":1,\"type_uid\":100701,"
+                "\"severity_id\":1" META_PROC_CONNECTOR
+                ",\"actor\":{\"process\":{\"pid\":100,\"tid\":101}},\"process\":{\"pid\":100,\"tid\":101},"
+                "\"unmapped\":{\"source\":\"proc_connector\",\"missing\":[\"name\",\"user\","
+                "\"parent_process\",\"cmd_line\",\"file\"],\"missing_reason\":\"the process had left "
+                "/proc before the agent could read it\"}}\n");
+
+        /* An exit whose status was gone: the parent comes from the event itself. */
+        ev.hdr.type = LG_EVENT_EXIT;
+        ev.hdr.ppid = 7;
+        assert_json(&ev,
+                    "{\"class_uid\":1007,\"category_uid\":1,\"activity_id\":2,\"type_uid\":100702,"
+                    "\"severity_id\":1" META_PROC_CONNECTOR
+                    ",\"actor\":{\"process\":{\"pid\":100,\"tid\":101,\"parent_process\":{\"pid\":7}}},"
+                    "\"process\":{\"pid\":100,\"tid\":101,\"parent_process\":{\"pid\":7}},\"exit_code\":0,"
+                    "\"unmapped\":{\"source\":\"proc_connector\",\"missing\":[\"name\",\"user\"],"
+                    "\"missing_reason\":\"the process had left /proc before the agent could read it\","
+                    "\"wait_status\":0,\"signal\":0,\"core_dumped\":false}}\n");
+}
+END_TEST
+
+/* OCSF's hostname_t allows letters, digits, inner hyphens and dots: another machine name is device.name. */
+START_TEST(test_json_device_name)
+{
+        static const struct {
+                const char *hostname, *want;
+        } cases[] = {
+                {"web-1.example.com", "\"device\":{\"hostname\":\"web-1.example.com\",\"type_id\":0}"},
+                {"a", "\"device\":{\"hostname\":\"a\",\"type_id\":0}"},
+                {"build_box", "\"device\":{\"name\":\"build_box\",\"type_id\":0}"},
+                {"-lead", "\"device\":{\"name\":\"-lead\",\"type_id\":0}"},
+                {"trail-", "\"device\":{\"name\":\"trail-\",\"type_id\":0}"},
+                {"two..dots", "\"device\":{\"name\":\"two..dots\",\"type_id\":0}"},
+                {"end.", "\"device\":{\"name\":\"end.\",\"type_id\":0}"},
+                {"", "\"device\":{\"name\":\"\",\"type_id\":0}"},
+        };
+        LgEvent ev = base_event(LG_EVENT_EXIT);
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                EventContext c = ctx;
+                StrBuf b = {};
+
+                c.hostname = cases[i].hostname;
+                ck_assert_int_eq(event_to_json(&ev, &c, &b), 0);
+                ck_assert_msg(strstr(b.data, cases[i].want), "%s: %s", cases[i].hostname, b.data);
                 strbuf_done(&b);
         }
 }
@@ -393,6 +482,8 @@ static Suite *json_suite(void)
         tcase_add_test(tc, test_json_escaping);
         tcase_add_test(tc, test_json_path_with_any_byte);
         tcase_add_test(tc, test_json_proc_connector);
+        tcase_add_test(tc, test_json_proc_connector_unknown);
+        tcase_add_test(tc, test_json_device_name);
         suite_add_tcase(s, tc);
         return s;
 }
