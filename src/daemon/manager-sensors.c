@@ -22,14 +22,14 @@
 #include "sensors/sensors.h"
 #include "util/log.h"
 
-/* Each line goes to the sink with its sequence number, for de-duplication. */
+/* Each line, in the sink's format, goes to the sink with its sequence number, for de-duplication. */
 static int on_sensor_event(const LgEvent *ev, void *userdata)
 {
         Manager *m = userdata;
         int r;
 
         strbuf_reset(&m->event_line);
-        r = event_to_json(ev, &m->event_context, &m->event_line);
+        r = sink_encode_event(m->sink, ev, &m->event_context, &m->event_line);
         if (r < 0) {
                 m->encode_errors++;
                 return r;
