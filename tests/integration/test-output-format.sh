@@ -42,8 +42,9 @@ like "$line" "^${ESC}\[2m[0-9]{2}:[0-9]{2}:[0-9]{2}${ESC}\[0m ${ESC}\[34mstatus$
 	"the heartbeat is one coloured compact line"
 unlike "$(cat "$T/tty.out")" '"type":"heartbeat"|"class_uid"' "no JSON on the terminal"
 if [ "$(id -u)" = 0 ]; then
-	exec_line=$(grep -a -F -f <(printf '%s\n' "/usr/bin/true $MARKER") "$T/tty.out" | head -n1)
-	like "$exec_line" "^${ESC}\[2m[0-9:]{8}${ESC}\[0m ${ESC}\[32mexec${ESC}\[0m  true\[[0-9]+\] -> /usr/bin/true $MARKER [0-9]+  uid=0" \
+	# The path is the one execve(2) was given (or, from the process connector, /proc/PID/exe).
+	exec_line=$(grep -a -F -f <(printf '%s\n' "bin/true $MARKER") "$T/tty.out" | head -n1)
+	like "$exec_line" "^${ESC}\[2m[0-9:]{8}${ESC}\[0m ${ESC}\[32mexec${ESC}\[0m  true\[[0-9]+\] -> (/usr)?/bin/true $MARKER [0-9]+  uid=0" \
 		"the exec of the marker is one compact line"
 else
 	ok 0 "# SKIP the exec line needs root (sensors)"

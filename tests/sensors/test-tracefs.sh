@@ -34,16 +34,17 @@ for attempt in 1 2 3 4 5 6 7 8 9 10; do
 	sleep 0.3
 	grep -F -f <(printf '%s\n' "/bin/true $MARKER $attempt") "$T/events.json" >"$T/exec.txt" 2>/dev/null && break
 done
-kill -TERM "$agent"; wait "$agent"
+kill -TERM "$agent" 2>/dev/null; wait "$agent"
 umount -l /sys/kernel/tracing 2>/dev/null
 
-# Ephemeral (an enrolment flag makes it so without a backend: --ephemeral): no mount.
-env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin "$LG" start --ephemeral --loader-embedded \
+# Ephemeral (--ephemeral, with a workload id as it needs one): no mount.
+env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin "$LG" start --ephemeral --workload-id tracefs-test --loader-embedded \
 	--output "file:$T/eph.json" --heartbeat-interval 1 >/dev/null 2>"$T/eph.log" &
 agent=$!
 for _ in $(seq 1 200); do grep -q ' started in ' "$T/eph.log" 2>/dev/null && break; sleep 0.05; done
 grep -c ' tracefs ' /proc/self/mounts >"$T/eph-mounts.txt"
-kill -TERM "$agent"; wait "$agent"
+kill -TERM "$agent" 2>/dev/null; wait "$agent"
+exit 0
 INNER
 
 unshare -m --propagation private bash "$T/inner.sh" "$LG" "$T" >"$T/inner.out" 2>&1
