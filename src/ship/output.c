@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -119,11 +120,16 @@ static int output_encode(Sink *s, const LgEvent *ev, const EventContext *ctx, St
 /* A heartbeat record (agent-status.h) as its compact line. -EINVAL for a record that is not one. */
 static int heartbeat_to_compact(Output *o, const char *line, size_t size)
 {
-        json_object *j = json_tokener_parse(line), *v;
+        json_tokener *tok = json_tokener_new();
+        json_object *j = NULL, *v;
         CompactStatus st = {};
         int r = -EINVAL;
 
-        (void)size;
+        if (!tok)
+                return -ENOMEM;
+        if (size <= INT_MAX)
+                j = json_tokener_parse_ex(tok, line, (int)size);
+        json_tokener_free(tok);
         if (!j)
                 return -EINVAL;
         if (json_object_object_get_ex(j, "type", &v) && streq_ptr(json_object_get_string(v), "heartbeat")) {
