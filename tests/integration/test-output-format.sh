@@ -72,14 +72,17 @@ contains "$(cat "$T/json-flag.out")" '{"type":"heartbeat"' "--output-format=json
 
 # --- not a terminal: JSON --------------------------------------------------------------------------
 env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin timeout -s INT 3 $AGENT 2>"$T/pipe.err" | cat >"$T/pipe.out"
-like "$(head -n1 "$T/pipe.out")" '^\{"type":"heartbeat","time":[0-9]+,' "into a pipe the heartbeat is JSON"
+like "$(grep -m1 -F -f <(printf '%s\n' '"type":"heartbeat"') "$T/pipe.out")" '^\{"type":"heartbeat","time":[0-9]+,' \
+	"into a pipe the heartbeat is JSON"
 unlike "$(cat "$T/pipe.out")" " status linuxguard |$ESC" "into a pipe no compact line and no colour"
 
 env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin timeout -s INT 3 $LG start --ephemeral --workload-id fmt-test --heartbeat-interval 1 \
 	--output "file:$T/compact.log" --output-format=compact 2>"$T/file.err"
-like "$(head -n1 "$T/compact.log")" '^[0-9]{2}:[0-9]{2}:[0-9]{2} status linuxguard ephemeral, up ' \
+like "$(grep -m1 -F -f <(printf '%s\n' ' status linuxguard ') "$T/compact.log")" \
+	'^[0-9]{2}:[0-9]{2}:[0-9]{2} status linuxguard ephemeral, up ' \
 	"--output-format=compact writes compact lines into a file"
 unlike "$(cat "$T/compact.log")" "$ESC" "without colour: a file is not a terminal"
+unlike "$(cat "$T/compact.log")" '"class_uid"|"type":"heartbeat"' "and no JSON in it"
 
 # --- a bad value -----------------------------------------------------------------------------------
 env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin "$LG" start --output-format=xml >"$T/bad.out" 2>"$T/bad.err"
