@@ -14,20 +14,23 @@ PIDS=
 trap 'for p in $PIDS; do kill -9 "$p" 2>/dev/null; done; rm -rf "$T"' EXIT
 ESC=$(printf '\033')
 AGENT="$LG start --ephemeral --workload-id fmt-test --heartbeat-interval 1 --output stdout"
+# Most cases need only the heartbeat: without sensors the agent is ready at once, whatever the load.
+printf 'sensors = { process = false; file = false; network = false; kernel = false; };\n' >"$T/quiet.conf"
+QUIET="--config $T/quiet.conf"
 
 # Runs the agent for $2 seconds on a pty, its terminal's output in file $1; the rest of the arguments go
 # before it (env assignments). Returns at once.
 on_tty() {
-	local out=$1 secs=$2; shift 2
+	local out=$1 secs=$2 args=${ARGS:-}; shift 2
 	env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin TERM=dumb "$@" \
-		script -qfec "timeout -s INT $secs $AGENT" /dev/null >"$out" 2>&1 </dev/null &
+		script -qfec "timeout -s INT $secs $AGENT $args" /dev/null >"$out" 2>&1 </dev/null &
 	PIDS="$PIDS $!"
 }
 has() { grep -q -F -f <(printf '%s\n' "$2") "$1"; }
 
 # --- a terminal: compact and coloured --------------------------------------------------------------
-on_tty "$T/tty.out" 6
-wait_for "has '$T/tty.out' 'status'" 5
+on_tty "$T/tty.out" 10
+wait_for "has '$T/tty.out' 'status'" 8
 ok $? "on a terminal the agent writes a status line" || sed 's/^/# /' "$T/tty.out" | head -20
 MARKER=lgfmt$RANDOM$RANDOM
 if [ "$(id -u)" = 0 ]; then
@@ -51,32 +54,32 @@ else
 fi
 
 # --- NO_COLOR: compact, no escape sequence ---------------------------------------------------------
-on_tty "$T/nocolor.out" 3 NO_COLOR=1
+ARGS=$QUIET on_tty "$T/nocolor.out" 3 NO_COLOR=1
 wait
 line=$(grep -a -F -f <(printf '%s\n' " status linuxguard ephemeral, up ") "$T/nocolor.out" | head -n1)
 like "$line" '^[0-9]{2}:[0-9]{2}:[0-9]{2} status linuxguard ephemeral, up [0-9]+s' \
 	"with NO_COLOR the heartbeat is a plain compact line"
 unlike "$(cat "$T/nocolor.out")" "$ESC" "with NO_COLOR nothing on the terminal has an escape sequence"
-on_tty "$T/emptynocolor.out" 3 NO_COLOR=
+ARGS=$QUIET on_tty "$T/emptynocolor.out" 3 NO_COLOR=
 wait
 contains "$(cat "$T/emptynocolor.out")" "${ESC}[34mstatus" "an empty NO_COLOR does not turn colour off"
 
 # --- overrides on a terminal -----------------------------------------------------------------------
-on_tty "$T/json-env.out" 3 LINUXGUARD_OUTPUT_FORMAT=json
+ARGS=$QUIET on_tty "$T/json-env.out" 3 LINUXGUARD_OUTPUT_FORMAT=json
 wait
 contains "$(cat "$T/json-env.out")" '{"type":"heartbeat"' "LINUXGUARD_OUTPUT_FORMAT=json: JSON on a terminal"
 unlike "$(cat "$T/json-env.out")" " status linuxguard " "and no compact line"
-env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin script -qfec "timeout -s INT 3 $AGENT --output-format=json" /dev/null \
+env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin script -qfec "timeout -s INT 3 $AGENT $QUIET --output-format=json" /dev/null \
 	>"$T/json-flag.out" 2>&1 </dev/null
 contains "$(cat "$T/json-flag.out")" '{"type":"heartbeat"' "--output-format=json: JSON on a terminal"
 
 # --- not a terminal: JSON --------------------------------------------------------------------------
-env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin timeout -s INT 3 $AGENT 2>"$T/pipe.err" | cat >"$T/pipe.out"
+env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin timeout -s INT 3 $AGENT $QUIET 2>"$T/pipe.err" | cat >"$T/pipe.out"
 like "$(grep -m1 -F -f <(printf '%s\n' '"type":"heartbeat"') "$T/pipe.out")" '^\{"type":"heartbeat","time":[0-9]+,' \
 	"into a pipe the heartbeat is JSON"
 unlike "$(cat "$T/pipe.out")" " status linuxguard |$ESC" "into a pipe no compact line and no colour"
 
-env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin timeout -s INT 3 $LG start --ephemeral --workload-id fmt-test --heartbeat-interval 1 \
+env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin timeout -s INT 3 $LG start --ephemeral --workload-id fmt-test --heartbeat-interval 1 $QUIET \
 	--output "file:$T/compact.log" --output-format=compact 2>"$T/file.err"
 like "$(grep -m1 -F -f <(printf '%s\n' ' status linuxguard ') "$T/compact.log")" \
 	'^[0-9]{2}:[0-9]{2}:[0-9]{2} status linuxguard ephemeral, up ' \
