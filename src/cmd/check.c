@@ -8,9 +8,12 @@
 
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include "core/cli.h"
 #include "core/exit-status.h"
+#include "core/mode.h"
 #include "sensors/preflight.h"
 #include "util/macro.h"
 
@@ -19,7 +22,8 @@ static void check_help(void)
         printf("Usage: linuxguard check [--json]\n\n"
                "Check what the eBPF sensors need: architecture, kernel version, BTF, bpf() permitted,\n"
                "capabilities, lockdown, perf_event_paranoid, tracefs, memlock and /sys/fs/bpf, each with\n"
-               "pass, fail or info and the fix for a failure.\n\n"
+               "pass, fail or info and the fix for a failure. A missing tracefs passes when\n"
+               "'linuxguard start' would mount it (host mode with CAP_SYS_ADMIN).\n\n"
                "  --json     One JSON object instead of the table\n"
                "  -h --help  Show this help\n\n"
                "Exit status: 0 the sensors can run, 1 they cannot (the agent would run degraded), 2 "
@@ -61,6 +65,21 @@ static int check_args_parse(int argc, char **argv, CheckArgs *ret, char *error, 
         return cli_parse(&cmd, argc, argv, &none, ret, NULL, error, error_size);
 }
 
+/* Whether `linuxguard start`, run here with this environment, would mount a missing tracefs. */
+static bool tracefs_automount(void)
+{
+        ModeInputs in = {
+                .choice = MODE_CHOICE_TRIGGERS,
+                .enroll_token = getenv("LINUXGUARD_ENROLL_TOKEN"),
+                .pid1_sentinel = getenv(PID1_SENTINEL_ENV),
+                .pid = getpid(),
+        };
+        Profile p;
+
+        mode_resolve(&in, getppid(), &p);
+        return p.mount_tracefs;
+}
+
 int run_check(int argc, char **argv)
 {
         _cleanup_free_ char *text = NULL;
@@ -78,7 +97,7 @@ int run_check(int argc, char **argv)
                 return check_help(), EXIT_OK;
         json = args.json;
 
-        preflight_run(&report);
+        preflight_run(tracefs_automount(), &report);
         r = json ? preflight_format_json(&report, &text) : preflight_format_table(&report, &text);
         if (r < 0) {
                 fprintf(stderr, "linuxguard check: out of memory\n");

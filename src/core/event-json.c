@@ -39,7 +39,7 @@ typedef struct JsonWriter {
 
 /* Length of the valid UTF-8 sequence at s (n bytes available), 0 if invalid: no overlongs, no surrogates,
  * nothing above U+10FFFF. */
-static size_t utf8_sequence_len(const unsigned char *s, size_t n)
+size_t utf8_sequence_len(const unsigned char *s, size_t n)
 {
         size_t len;
         unsigned cp;
@@ -345,6 +345,11 @@ static const char *const cred_op_names[_LG_CRED_OP_MAX] = {
         [LG_CRED_SETRESGID] = "setresgid", [LG_CRED_SETFSGID] = "setfsgid",
         [LG_CRED_CAPSET] = "capset",
 };
+
+const char *event_cred_op_to_string(unsigned op)
+{
+        return op > 0 && op < _LG_CRED_OP_MAX ? cred_op_names[op] : NULL;
+}
 
 int event_ocsf_class(const LgEvent *ev, unsigned *ret_class_uid, unsigned *ret_activity_id)
 {

@@ -30,5 +30,11 @@ int event_to_json(const LgEvent *ev, const EventContext *ctx, StrBuf *out);
  * byte that is not part of valid UTF-8 replaced by U+FFFD. */
 void json_put_string(StrBuf *out, const char *s, size_t n);
 
+/* Length of the valid UTF-8 sequence at s (n > 0 bytes available), 0 if invalid: no overlongs, no
+ * surrogates, nothing above U+10FFFF. */
+size_t utf8_sequence_len(const unsigned char *s, size_t n);
+/* "setuid", "capset", ...; NULL for 0 (the process connector's uid change) or an unknown op. */
+const char *event_cred_op_to_string(unsigned op);
+
 /* The OCSF class and activity an event maps to. */
 int event_ocsf_class(const LgEvent *ev, unsigned *ret_class_uid, unsigned *ret_activity_id);

@@ -45,6 +45,7 @@ void mode_resolve(const ModeInputs *in, pid_t parent_pid, Profile *ret)
                 .pid1_shim = (t & TRIGGER_PID1) && !(t & TRIGGER_SENTINEL),
                 .log_to_journal = !ephemeral,
                 .loader_embedded = ephemeral && in->built_with_loader_embedded,
+                .mount_tracefs = !ephemeral,
                 .sentinel_misuse = (t & TRIGGER_SENTINEL) && parent_pid != 1,
         };
 }

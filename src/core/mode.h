@@ -50,6 +50,8 @@ typedef struct Profile {
         bool pid1_shim;          /* this process becomes the init shim and re-executes the agent */
         bool log_to_journal;     /* use the journal when systemd connected stderr to it */
         bool loader_embedded;    /* default for the eBPF loader */
+        bool mount_tracefs;      /* mount tracefs on /sys/kernel/tracing when absent: the host is ours to
+                                  * set up; a container's mounts are its runtime's */
         bool sentinel_misuse;    /* the sentinel is set but our parent is not PID 1 */
 } Profile;
 

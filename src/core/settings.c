@@ -30,6 +30,11 @@ static int validate_output(const char *v)
         return parse_output(v, &path);
 }
 
+static int validate_output_format(const char *v)
+{
+        return streq(v, "auto") || streq(v, "json") || streq(v, "compact") ? 0 : -EINVAL;
+}
+
 static int validate_log_level(const char *v)
 {
         int l = log_level_from_string(v);
@@ -247,6 +252,18 @@ const SettingInfo setting_table[_SETTING_MAX] = {
                             .accepts = "stdout, file:/ABSOLUTE/PATH or api",
                             .validate = validate_output,
                             .help = "Where events go"},
+        [SETTING_OUTPUT_FORMAT] = {.def = "auto",
+                                   .def_doc = "auto: compact when the output is a terminal, json otherwise",
+                                   .name = "output_format",
+                                   .flag = "output-format",
+                                   .flag_takes_value = true,
+                                   .env = "LINUXGUARD_OUTPUT_FORMAT",
+                                   .key = "output_format",
+                                   .type = SETTING_STRING,
+                                   .accepts = "auto, json or compact",
+                                   .validate = validate_output_format,
+                                   .help = "Format of the local output: one JSON object or one short line "
+                                           "per event"},
         [SETTING_LOG_LEVEL] = {.def = "info",
                                .name = "log_level",
                                .flag = "log-level",

@@ -39,6 +39,7 @@ typedef enum SettingId {
         SETTING_API_URL,
         SETTING_CA_FILE,
         SETTING_OUTPUT,
+        SETTING_OUTPUT_FORMAT,
         SETTING_LOG_LEVEL,
         SETTING_LOG_FORMAT,
         SETTING_HEARTBEAT_INTERVAL,

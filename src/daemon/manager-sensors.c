@@ -22,14 +22,14 @@
 #include "sensors/sensors.h"
 #include "util/log.h"
 
-/* Each line goes to the sink with its sequence number, for de-duplication. */
+/* Each line, in the sink's format, goes to the sink with its sequence number, for de-duplication. */
 static int on_sensor_event(const LgEvent *ev, void *userdata)
 {
         Manager *m = userdata;
         int r;
 
         strbuf_reset(&m->event_line);
-        r = event_to_json(ev, &m->event_context, &m->event_line);
+        r = sink_encode_event(m->sink, ev, &m->event_context, &m->event_line);
         if (r < 0) {
                 m->encode_errors++;
                 return r;
@@ -128,13 +128,33 @@ static void set_degraded_reason(Manager *m, int error)
         static const char prefix[] = "eBPF sensors unavailable: ";
         PreflightReport report;
 
-        preflight_run(&report);
+        preflight_run(/* tracefs_automount= */ false, &report); /* tried already, if it may */
         memcpy(m->degraded_reason, prefix, sizeof(prefix));
         if (preflight_degraded_reason(&report, m->degraded_reason + sizeof(prefix) - 1,
                                       sizeof(m->degraded_reason) - (sizeof(prefix) - 1)) > 0)
                 return;
         snprintf(m->degraded_reason, sizeof(m->degraded_reason), "eBPF sensors unavailable (%s): %s",
                  strerror(-error), degraded_hint(error));
+}
+
+/* The tracepoints are found through tracefs; a host without it mounted (no systemd to mount it) would
+ * otherwise attach nothing. A container's mounts are its runtime's business. */
+static void mount_tracefs(Manager *m)
+{
+        int r;
+
+        if (!m->config->profile.mount_tracefs)
+                return;
+        r = preflight_mount_tracefs();
+        if (r > 0)
+                log_info("Mounted tracefs on %s: it was not mounted, and the sensors' tracepoints are "
+                         "found there.",
+                         PREFLIGHT_TRACEFS_PATH);
+        else if (r < 0)
+                log_warning_errno(r,
+                                  "Failed to mount tracefs on %s (%m); the tracepoints cannot attach "
+                                  "without it: mount -t tracefs tracefs %s",
+                                  PREFLIGHT_TRACEFS_PATH, PREFLIGHT_TRACEFS_PATH);
 }
 
 /* Degraded mode still reports exec, exit and uid changes, through the same handlers. */
@@ -194,6 +214,7 @@ int manager_start_sensors(Manager *m)
         } else {
                 SensorsStats st = {};
 
+                mount_tracefs(m);
                 r = sensors_load_and_attach(m->sensors);
                 /* Tracepoints the kernel lacks are skipped one by one; when none attached at all (tracefs
                  * not mounted, say) there is no sensor, and the agent must say so rather than run blind. */

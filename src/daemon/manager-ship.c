@@ -59,7 +59,7 @@ int manager_start_sink(Manager *m)
 
         if (streq(spec, "api"))
                 return start_shipper(m);
-        return output_sink_open(spec, &m->sink);
+        return output_sink_open(spec, settings_str(&m->config->settings, SETTING_OUTPUT_FORMAT), &m->sink);
 }
 
 static void on_final_flush_done(void *userdata)

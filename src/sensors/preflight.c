@@ -11,6 +11,7 @@
 #include <linux/magic.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
@@ -427,6 +428,7 @@ static void check_perf_event_paranoid(const PreflightFacts *f, PreflightReport *
 static void check_tracefs(const PreflightFacts *f, PreflightReport *r)
 {
         PreflightCheck *c = add_check(r, "tracefs", true);
+        bool can_mount = f->tracefs_automount && cap_effective(f, CAP_SYS_ADMIN);
 
         if (f->tracefs && f->tracefs_error >= 0) {
                 set_result(c, PREFLIGHT_PASS, "mounted at %s", f->tracefs);
@@ -438,7 +440,14 @@ static void check_tracefs(const PreflightFacts *f, PreflightReport *r)
                 set_fix(c, "run as root, or grant CAP_DAC_READ_SEARCH");
                 return;
         }
-        set_result(c, PREFLIGHT_FAIL, "not mounted: no /sys/kernel/tracing/events, tracepoint ids unknown");
+        if (can_mount) {
+                set_result(c, PREFLIGHT_PASS,
+                           "not mounted; 'linuxguard start' mounts it on " PREFLIGHT_TRACEFS_PATH
+                           " (host mode, CAP_SYS_ADMIN)");
+                return;
+        }
+        set_result(c, PREFLIGHT_FAIL, "not mounted: no /sys/kernel/tracing/events, tracepoint ids unknown%s",
+                   f->tracefs_automount ? " (the agent would mount it, but CAP_SYS_ADMIN is missing)" : "");
         set_fix(c, "mount -t tracefs tracefs /sys/kernel/tracing");
 }
 
@@ -508,12 +517,24 @@ void preflight_evaluate(const PreflightFacts *f, PreflightReport *ret)
         check_bpffs(f, ret);
 }
 
-void preflight_run(PreflightReport *ret)
+void preflight_run(bool tracefs_automount, PreflightReport *ret)
 {
         PreflightFacts f;
 
         preflight_gather(&f);
+        f.tracefs_automount = tracefs_automount;
         preflight_evaluate(&f, ret);
+}
+
+int preflight_mount_tracefs(void)
+{
+        int error;
+
+        if (find_tracefs(&error))
+                return 0;
+        if (mount("tracefs", PREFLIGHT_TRACEFS_PATH, "tracefs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+                return negative_errno();
+        return 1;
 }
 
 /* ---- reporting -------------------------------------------------------------------------------------- */

@@ -28,10 +28,11 @@ typedef struct PreflightFacts {
         int seccomp_mode; /* Seccomp: of /proc/self/status; -1 unknown */
         bool has_caps;
         CapsState caps;
-        const char *tracefs; /* where tracefs is mounted, NULL: nowhere */
-        int tracefs_error;   /* 0: its events directory is readable; -errno otherwise */
-        int bpffs;           /* 0: /sys/fs/bpf is a writable bpffs; -ENOENT not bpffs; -EACCES, -EROFS */
-        uint64_t memlock;    /* RLIMIT_MEMLOCK soft limit, UINT64_MAX for unlimited */
+        const char *tracefs;    /* where tracefs is mounted, NULL: nowhere */
+        int tracefs_error;      /* 0: its events directory is readable; -errno otherwise */
+        bool tracefs_automount; /* not gathered: the caller's profile lets the agent mount tracefs */
+        int bpffs;              /* 0: /sys/fs/bpf is a writable bpffs; -ENOENT not bpffs; -EACCES, -EROFS */
+        uint64_t memlock;       /* RLIMIT_MEMLOCK soft limit, UINT64_MAX for unlimited */
         bool has_lockdown;
         char lockdown[128]; /* /sys/kernel/security/lockdown */
         bool has_perf_event_paranoid;
@@ -65,8 +66,14 @@ bool preflight_arch_supported(const char *machine);
 /* Reads the facts from the running system. Never fails: what cannot be read is recorded as such. */
 void preflight_gather(PreflightFacts *ret);
 void preflight_evaluate(const PreflightFacts *facts, PreflightReport *ret);
-/* preflight_gather() + preflight_evaluate(). */
-void preflight_run(PreflightReport *ret);
+/* preflight_gather() + preflight_evaluate(); `tracefs_automount` is the profile's mount_tracefs, false once
+ * the agent tried. */
+void preflight_run(bool tracefs_automount, PreflightReport *ret);
+
+#define PREFLIGHT_TRACEFS_PATH "/sys/kernel/tracing"
+/* Mounts tracefs on PREFLIGHT_TRACEFS_PATH unless it is mounted at one of the places libbpf looks.
+ * Returns 1 when it mounted it, 0 when it was there already, -errno (EPERM without CAP_SYS_ADMIN). */
+int preflight_mount_tracefs(void);
 
 bool preflight_sensors_can_run(const PreflightReport *r);
 const char *preflight_result_to_string(PreflightResult result);

@@ -13,12 +13,18 @@
 struct linuxguard_bpf;
 struct ring_buffer;
 
+#define SENSORS_MAX_VERIFIERS 4 /* threads verifying programs at start */
+
 struct Sensors {
         SensorsConfig cfg; /* its lists and settings_record are owned copies */
         char file_prefixes[LG_FILE_PREFIX_MAX][LG_FILE_PREFIX_LEN];
 
         struct linuxguard_bpf *skel; /* embedded loader only */
-        int events_fd;               /* maps read by user space: the skeleton's or, pinned, owned */
+        /* Further opens of the same object whose programs were verified in parallel, on the skeleton's
+         * maps (sensors.c, "parallel verification"); their link slots hold their attachments. */
+        struct linuxguard_bpf *verifiers[SENSORS_MAX_VERIFIERS];
+        size_t n_verifiers;
+        int events_fd; /* maps read by user space: the skeleton's or, pinned, owned */
         int counters_fd;
         int agent_fd;
         bool pinned;

@@ -5,7 +5,10 @@
  * The kernel wakes the loop only when wakeup_bytes are pending; the io source drains then, and a timer
  * drains whatever accumulated below the threshold. Records are decoded in place and handed to the caller
  * one by one, then the batch-end callback runs once per drain so output is written in batches. The
- * pinned set (`linuxguard bpf load`) is sensors-pin.c. */
+ * pinned set (`linuxguard bpf load`) is sensors-pin.c.
+ *
+ * Verification is most of the start, so the programs are verified in parallel (see "parallel
+ * verification" below); their links all end up in the skeleton's slots, as if it had loaded them. */
 
 #include <errno.h>
 #include <pthread.h>
@@ -20,6 +23,7 @@
 #include "sensors/sensors-internal.h"
 #include "sensors/sensors.h"
 #include "util/log.h"
+#include "util/time-util.h"
 
 const char *const SENSORS_DEFAULT_FILE_PREFIXES[] = {SETTING_DEFAULT_FILE_PREFIX_LIST};
 const size_t SENSORS_N_DEFAULT_FILE_PREFIXES = ELEMENTSOF(SENSORS_DEFAULT_FILE_PREFIXES);
@@ -184,6 +188,14 @@ void sensors_detach(Sensors *s)
         }
 }
 
+/* The programs' links live in the skeleton's slots; the verifiers' objects are no longer needed. */
+static void sensors_close_verifiers(Sensors *s)
+{
+        for (size_t i = 0; i < s->n_verifiers; i++)
+                linuxguard_bpf__destroy(s->verifiers[i]);
+        s->n_verifiers = 0;
+}
+
 Sensors *sensors_free(Sensors *s)
 {
         if (!s)
@@ -202,6 +214,7 @@ Sensors *sensors_free(Sensors *s)
                 (void)pthread_join(s->detach_threads[i], NULL);
         free(s->detach_threads);
         linuxguard_bpf__destroy(s->skel);
+        sensors_close_verifiers(s);
         container_cache_free(s->containers);
         free((void *)s->cfg.pid_allow);
         free((void *)s->cfg.pid_deny);
@@ -315,16 +328,175 @@ static int sensors_fill_filters(Sensors *s)
         return r;
 }
 
+/* ---- parallel verification -------------------------------------------------------------------------- */
+
+/* The kernel verifies a program in its BPF_PROG_LOAD, and libbpf loads an object's programs one after the
+ * other: with ~40 programs that is most of the start (0.9 s, three rename programs 0.75 s of it, on a
+ * 2-CPU test VM). The kernel verifies different programs in parallel, so the enabled programs are split
+ * into groups balanced by instruction count, one per CPU, and each group is loaded from another open of
+ * the same object on the maps the skeleton created (bpf_map__reuse_fd()): one ring buffer, one frozen
+ * .rodata with the tunables, one set of filter maps. */
+
+typedef struct VerifyJob {
+        struct bpf_object *obj;
+        pthread_t thread;
+        bool started;
+        int error;
+} VerifyJob;
+
+static size_t verifier_count(const struct bpf_object_skeleton *sk)
+{
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        size_t n = cpus > 1 ? (size_t)cpus : 1, enabled = 0;
+
+        for (int i = 0; i < sk->prog_cnt; i++)
+                enabled += bpf_program__autoload(*sk->progs[i].prog);
+        if (n > SENSORS_MAX_VERIFIERS)
+                n = SENSORS_MAX_VERIFIERS;
+        return n < enabled ? n : enabled;
+}
+
+/* Longest first, each to the lightest group. group[i] is -1 for a program that is off. */
+static void plan_groups(const struct bpf_object_skeleton *sk, size_t n_groups, int *group)
+{
+        size_t weight[SENSORS_MAX_VERIFIERS] = {};
+
+        for (int i = 0; i < sk->prog_cnt; i++)
+                group[i] = bpf_program__autoload(*sk->progs[i].prog) ? -2 : -1; /* -2: to place */
+        for (;;) {
+                int longest = -1;
+                size_t lightest = 0;
+
+                for (int i = 0; i < sk->prog_cnt; i++)
+                        if (group[i] == -2 &&
+                            (longest < 0 || bpf_program__insn_cnt(*sk->progs[i].prog) >
+                                                    bpf_program__insn_cnt(*sk->progs[longest].prog)))
+                                longest = i;
+                if (longest < 0)
+                        return;
+                for (size_t g = 1; g < n_groups; g++)
+                        if (weight[g] < weight[lightest])
+                                lightest = g;
+                group[longest] = (int)lightest;
+                weight[lightest] += bpf_program__insn_cnt(*sk->progs[longest].prog);
+        }
+}
+
+static int share_maps(struct bpf_object *from, struct bpf_object *to)
+{
+        struct bpf_map *map;
+
+        bpf_object__for_each_map(map, to)
+        {
+                struct bpf_map *own = bpf_object__find_map_by_name(from, bpf_map__name(map));
+                int r;
+
+                if (!own)
+                        return -ENOENT;
+                r = bpf_map__reuse_fd(map, bpf_map__fd(own));
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static void *verify_job_run(void *userdata)
+{
+        VerifyJob *j = userdata;
+
+        j->error = bpf_object__load(j->obj);
+        return NULL;
+}
+
+/* One more open of the object, on the skeleton's maps, loading the programs of group `g`. */
+static int open_verifier(Sensors *s, const int *group, int g, VerifyJob *ret)
+{
+        struct linuxguard_bpf *v;
+        int r;
+
+        v = linuxguard_bpf__open();
+        if (!v)
+                return negative_errno();
+        s->verifiers[s->n_verifiers++] = v;
+        r = share_maps(s->skel->obj, v->obj);
+        for (int i = 0; r >= 0 && i < v->skeleton->prog_cnt; i++)
+                r = bpf_program__set_autoload(*v->skeleton->progs[i].prog, group[i] == g);
+        if (r < 0)
+                return r;
+        *ret = (VerifyJob){.obj = v->obj};
+        return 0;
+}
+
+static int sensors_load_parallel(Sensors *s, size_t n_groups)
+{
+        struct bpf_object_skeleton *sk = s->skel->skeleton;
+        VerifyJob jobs[SENSORS_MAX_VERIFIERS] = {};
+        _cleanup_free_ int *group = NULL;
+        int r = 0;
+
+        group = calloc((size_t)sk->prog_cnt, sizeof(int));
+        if (!group)
+                return -ENOMEM;
+        plan_groups(sk, n_groups, group);
+        for (int i = 0; r >= 0 && i < sk->prog_cnt; i++)
+                r = bpf_program__set_autoload(*sk->progs[i].prog, false);
+        if (r >= 0)
+                r = linuxguard_bpf__load(s->skel); /* the maps, filled and frozen: no program */
+        for (size_t g = 0; r >= 0 && g < n_groups; g++)
+                r = open_verifier(s, group, (int)g, &jobs[g]);
+        if (r < 0)
+                return r;
+        for (size_t g = 0; g < n_groups; g++)
+                jobs[g].started = pthread_create(&jobs[g].thread, NULL, verify_job_run, &jobs[g]) == 0;
+        for (size_t g = 0; g < n_groups; g++) {
+                if (jobs[g].started)
+                        (void)pthread_join(jobs[g].thread, NULL);
+                else
+                        verify_job_run(&jobs[g]); /* no thread: in this one */
+                if (r >= 0 && jobs[g].error < 0)
+                        r = jobs[g].error;
+        }
+        return r;
+}
+
+static int sensors_load_programs(Sensors *s)
+{
+        size_t n = verifier_count(s->skel->skeleton);
+
+        if (n <= 1) {
+                log_info("Loading the eBPF sensors (the kernel verifies each program)...");
+                return linuxguard_bpf__load(s->skel);
+        }
+        /* Still the slowest step of the start: say what the wait is for. */
+        log_info("Loading the eBPF sensors (the kernel verifies each program, %zu at a time)...", n);
+        return sensors_load_parallel(s, n);
+}
+
+/* Program i as loaded: the skeleton's own, or a verifier's. NULL when it is off. */
+static struct bpf_program *loaded_program(Sensors *s, int i)
+{
+        struct bpf_program *prog = *s->skel->skeleton->progs[i].prog;
+
+        if (bpf_program__autoload(prog))
+                return prog;
+        for (size_t v = 0; v < s->n_verifiers; v++) {
+                prog = *s->verifiers[v]->skeleton->progs[i].prog;
+                if (bpf_program__autoload(prog))
+                        return prog;
+        }
+        return NULL;
+}
+
 /* Attaches through the skeleton's link slots, so linuxguard_bpf__destroy() detaches them. */
 static int sensors_attach_programs(Sensors *s)
 {
         struct bpf_object_skeleton *sk = s->skel->skeleton;
 
         for (int i = 0; i < sk->prog_cnt; i++) {
-                struct bpf_program *prog = *sk->progs[i].prog;
+                struct bpf_program *prog = loaded_program(s, i);
                 struct bpf_link *link;
 
-                if (!bpf_program__autoload(prog))
+                if (!prog)
                         continue;
                 link = bpf_program__attach(prog);
                 if (!link) {
@@ -345,6 +517,7 @@ static int sensors_attach_programs(Sensors *s)
 
 int sensors_load_and_attach(Sensors *s)
 {
+        usec_t start = now(CLOCK_MONOTONIC), loaded;
         int r;
 
         if (s->skel || s->pinned)
@@ -357,9 +530,10 @@ int sensors_load_and_attach(Sensors *s)
         r = sensors_tune(s);
         if (r < 0)
                 return log_debug_errno(r, "Failed to configure the BPF programs: %m");
-        r = linuxguard_bpf__load(s->skel);
+        r = sensors_load_programs(s);
         if (r < 0)
                 return log_debug_errno(r, "Failed to load the BPF programs: %m");
+        loaded = now(CLOCK_MONOTONIC);
         r = sensors_fill_filters(s);
         if (r < 0)
                 return log_debug_errno(r, "Failed to fill the pid and cgroup filters: %m");
@@ -370,10 +544,14 @@ int sensors_load_and_attach(Sensors *s)
         if (r < 0)
                 return log_debug_errno(r, "Failed to exclude this process from the sensors: %m");
         r = sensors_attach_programs(s);
+        sensors_close_verifiers(s);
         if (r < 0)
                 return r;
-        log_debug("Sensors attached: %u programs, %u unavailable, ring buffer %zu bytes, wake-up at %zu.",
-                  s->programs_attached, s->programs_unavailable, s->cfg.ring_size, s->cfg.wakeup_bytes);
+        log_debug("Sensors attached: %u programs, %u unavailable, ring buffer %zu bytes, wake-up at %zu; "
+                  "opened and verified in %llu ms, attached in %llu ms.",
+                  s->programs_attached, s->programs_unavailable, s->cfg.ring_size, s->cfg.wakeup_bytes,
+                  (unsigned long long)((loaded - start) / USEC_PER_MSEC),
+                  (unsigned long long)((now(CLOCK_MONOTONIC) - loaded) / USEC_PER_MSEC));
         return 0;
 }
 

@@ -4,14 +4,21 @@
  * syscalls would cost more than the sensors themselves. A failed write drops that burst (and says so) and
  * the next one tries again. A file output is opened O_APPEND so several writers and logrotate's
  * copytruncate behave, and is reopened on SIGHUP for logrotate's create mode. Every record handed to the
- * sink counts as sent: there is no queue, so nothing is pending between bursts. */
+ * sink counts as sent: there is no queue, so nothing is pending between bursts.
+ *
+ * A person watching a terminal gets the compact line (event-compact.h); a file or a pipe gets JSON, which
+ * is what programs read. The choice is made when the target is opened, and again when it changes. */
 
 #include "ship/output.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <json-c/json.h>
+#include <limits.h>
 #include <stdlib.h>
+#include <time.h>
 
+#include "core/event-compact.h"
 #include "core/settings.h"
 #include "util/io-util.h"
 #include "util/log.h"
@@ -24,6 +31,9 @@ typedef struct Output {
         int fd;
         StrBuf batch;
         SinkCounters counters;
+        const char *format; /* "json", "compact", NULL: auto, by the target */
+        bool compact;
+        CompactStyle style;
 } Output;
 
 #define OUTPUT(s) ((Output *)(s))
@@ -52,6 +62,26 @@ static int open_target(const char *spec, char **ret_path, int *ret_fd)
         return 0;
 }
 
+static int64_t local_utc_offset(void)
+{
+        time_t t = time(NULL);
+        struct tm tm;
+
+        return localtime_r(&t, &tm) ? (int64_t)tm.tm_gmtoff : 0;
+}
+
+static void output_choose_format(Output *o)
+{
+        bool tty = isatty(o->fd) > 0;
+        const char *no_color = getenv("NO_COLOR");
+
+        o->compact = o->format ? streq(o->format, "compact") : tty;
+        o->style = (CompactStyle){
+                .color = o->compact && tty && isempty(no_color),
+                .utc_offset_s = local_utc_offset(),
+        };
+}
+
 static void output_close(Output *o)
 {
         if (o->path)
@@ -78,6 +108,50 @@ static int output_flush(Sink *s)
         return r;
 }
 
+static int output_encode(Sink *s, const LgEvent *ev, const EventContext *ctx, StrBuf *out)
+{
+        Output *o = OUTPUT(s);
+
+        if (o->compact)
+                return event_to_compact(ev, ctx, &o->style, out);
+        return event_to_json(ev, ctx, out);
+}
+
+/* A heartbeat record (agent-status.h) as its compact line. -EINVAL for a record that is not one. */
+static int heartbeat_to_compact(Output *o, const char *line, size_t size)
+{
+        json_tokener *tok = json_tokener_new();
+        json_object *j = NULL, *v;
+        CompactStatus st = {};
+        int r = -EINVAL;
+
+        if (!tok)
+                return -ENOMEM;
+        if (size <= INT_MAX)
+                j = json_tokener_parse_ex(tok, line, (int)size);
+        json_tokener_free(tok);
+        if (!j)
+                return -EINVAL;
+        if (json_object_object_get_ex(j, "type", &v) && streq_ptr(json_object_get_string(v), "heartbeat")) {
+                if (json_object_object_get_ex(j, "time", &v))
+                        st.time_ms = json_object_get_int64(v);
+                if (json_object_object_get_ex(j, "mode", &v))
+                        st.mode = json_object_get_string(v);
+                if (json_object_object_get_ex(j, "uptime_s", &v))
+                        st.uptime_s = (uint64_t)json_object_get_int64(v);
+                if (json_object_object_get_ex(j, "events", &v))
+                        st.events = (uint64_t)json_object_get_int64(v);
+                if (json_object_object_get_ex(j, "ring_drops", &v))
+                        st.ring_drops = (uint64_t)json_object_get_int64(v);
+                if (json_object_object_get_ex(j, "degraded", &v) && json_object_is_type(v, json_type_string))
+                        st.degraded = json_object_get_string(v);
+                o->style.utc_offset_s = local_utc_offset(); /* follows a DST change within a heartbeat */
+                r = status_to_compact(&st, &o->style, &o->batch);
+        }
+        json_object_put(j);
+        return r;
+}
+
 static int output_submit(Sink *s, uint64_t seq, const char *line, size_t size)
 {
         Output *o = OUTPUT(s);
@@ -101,8 +175,10 @@ static int output_write_status(Sink *s, const char *line, size_t size)
 {
         Output *o = OUTPUT(s);
 
-        strbuf_append(&o->batch, line, size);
-        strbuf_putc(&o->batch, '\n');
+        if (!o->compact || heartbeat_to_compact(o, line, size) < 0) {
+                strbuf_append(&o->batch, line, size);
+                strbuf_putc(&o->batch, '\n');
+        }
         return output_flush(s);
 }
 
@@ -121,6 +197,7 @@ static int output_reopen(Sink *s)
                 return fd;
         safe_close(o->fd);
         o->fd = fd;
+        output_choose_format(o);
         return 0;
 }
 
@@ -139,6 +216,7 @@ static int output_retarget(Sink *s, const char *spec)
         output_close(o);
         o->path = path;
         o->fd = fd;
+        output_choose_format(o);
         return 0;
 }
 
@@ -159,6 +237,7 @@ static void output_free(Sink *s)
 
 static const SinkOps output_ops = {
         .remote = false,
+        .encode = output_encode,
         .submit = output_submit,
         .batch_end = output_batch_end,
         .flush = output_flush,
@@ -170,11 +249,13 @@ static const SinkOps output_ops = {
         .free = output_free,
 };
 
-int output_sink_open(const char *spec, Sink **ret)
+int output_sink_open(const char *spec, const char *format, Sink **ret)
 {
         Output *o;
         int r;
 
+        if (format && !streq(format, "auto") && !streq(format, "json") && !streq(format, "compact"))
+                return -EINVAL;
         o = calloc(1, sizeof(*o));
         if (!o)
                 return -ENOMEM;
@@ -182,6 +263,8 @@ int output_sink_open(const char *spec, Sink **ret)
         r = open_target(spec, &o->path, &o->fd);
         if (r < 0)
                 return free(o), r;
+        o->format = !format || streq(format, "auto") ? NULL : streq(format, "compact") ? "compact" : "json";
+        output_choose_format(o);
         *ret = &o->sink;
         return 0;
 }

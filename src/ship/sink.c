@@ -30,6 +30,14 @@ Sink *sink_free(Sink *s)
         return NULL;
 }
 
+int sink_encode_event(Sink *s, const LgEvent *ev, const EventContext *ctx, StrBuf *out)
+{
+        assert(s && ev && ctx && out);
+        if (s->ops->encode)
+                return s->ops->encode(s, ev, ctx, out);
+        return event_to_json(ev, ctx, out);
+}
+
 int sink_submit(Sink *s, uint64_t seq, const char *line, size_t size)
 {
         assert(s && line);

@@ -7,7 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/event-json.h"
 #include "util/macro.h"
+#include "util/strbuf.h"
 
 struct ApiClient;
 
@@ -44,6 +46,8 @@ typedef void (*SinkDrained)(void *userdata);
 typedef struct SinkOps {
         /* Events leave the host: the agent needs an identity, and the delivery counters mean something. */
         bool remote;
+        /* Encodes an event as this sink writes it; NULL: JSON (event_to_json()). */
+        int (*encode)(Sink *s, const LgEvent *ev, const EventContext *ctx, StrBuf *out);
         int (*submit)(Sink *s, uint64_t seq, const char *line, size_t size);
         void (*batch_end)(Sink *s);
         int (*flush)(Sink *s);
@@ -65,8 +69,11 @@ struct Sink {
 Sink *sink_free(Sink *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Sink *, sink_free);
 
-/* One encoded event (a complete JSON line, newline included) and its sequence number. Never blocks on the
- * network. */
+/* Appends the event to `out` as one line in the sink's format: JSON, or the local output's compact line
+ * for a person (event-compact.h). Returns what the encoder returns. */
+int sink_encode_event(Sink *s, const LgEvent *ev, const EventContext *ctx, StrBuf *out);
+/* One encoded event (a complete line from sink_encode_event(), newline included) and its sequence number.
+ * Never blocks on the network. */
 int sink_submit(Sink *s, uint64_t seq, const char *line, size_t size);
 /* After a burst of submits: the local output writes the burst with one write(2); the shipper syncs the
  * spool once and sends what is due. Failures are logged here, where the burst is dropped or kept. */

@@ -27,6 +27,7 @@ START_TEST(test_all_trigger_combinations)
                 ck_assert(p.sd_notify);
                 ck_assert(p.log_to_journal);
                 ck_assert(!p.loader_embedded);
+                ck_assert(p.mount_tracefs);
         } else {
                 ck_assert_int_eq(p.mode, MODE_EPHEMERAL);
                 ck_assert(!p.pid_file);
@@ -35,6 +36,7 @@ START_TEST(test_all_trigger_combinations)
                 ck_assert(!p.sd_notify);
                 ck_assert(!p.log_to_journal);
                 ck_assert(p.loader_embedded);
+                ck_assert(!p.mount_tracefs);
         }
         /* Only PID 1 without the sentinel becomes the shim; with it, we are the agent the shim started. */
         ck_assert_int_eq(p.pid1_shim, (combo & 4) && !(combo & 8));

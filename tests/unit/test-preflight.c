@@ -259,6 +259,39 @@ START_TEST(test_evaluate_host_failures)
 }
 END_TEST
 
+/* A host-mode agent with CAP_SYS_ADMIN mounts a missing tracefs itself: not a failure. Without the
+ * capability, or where the profile does not let it (a container), the fix is named as before. */
+START_TEST(test_evaluate_tracefs_automount)
+{
+        PreflightFacts f = good_facts();
+        PreflightReport r;
+
+        f.tracefs = NULL;
+        f.tracefs_error = -ENOENT;
+        f.tracefs_automount = true;
+        f.caps.effective |= CAP_MASK(CAP_SYS_ADMIN);
+        preflight_evaluate(&f, &r);
+        ck_assert_int_eq(find_check(&r, "tracefs")->result, PREFLIGHT_PASS);
+        ck_assert_str_eq(find_check(&r, "tracefs")->detail,
+                         "not mounted; 'linuxguard start' mounts it on /sys/kernel/tracing (host mode, "
+                         "CAP_SYS_ADMIN)");
+        ck_assert(preflight_sensors_can_run(&r));
+
+        f.caps.effective &= ~CAP_MASK(CAP_SYS_ADMIN);
+        preflight_evaluate(&f, &r);
+        ck_assert_int_eq(find_check(&r, "tracefs")->result, PREFLIGHT_FAIL);
+        ck_assert_ptr_nonnull(strstr(find_check(&r, "tracefs")->detail, "CAP_SYS_ADMIN is missing"));
+        ck_assert_str_eq(find_check(&r, "tracefs")->fix, "mount -t tracefs tracefs /sys/kernel/tracing");
+
+        f.caps.effective |= CAP_MASK(CAP_SYS_ADMIN);
+        f.tracefs_automount = false;
+        preflight_evaluate(&f, &r);
+        ck_assert_int_eq(find_check(&r, "tracefs")->result, PREFLIGHT_FAIL);
+        ck_assert_str_eq(find_check(&r, "tracefs")->fix, "mount -t tracefs tracefs /sys/kernel/tracing");
+        ck_assert(!preflight_sensors_can_run(&r));
+}
+END_TEST
+
 START_TEST(test_degraded_reason_truncates)
 {
         PreflightFacts f = good_facts();
@@ -364,6 +397,7 @@ static Suite *preflight_suite(void)
         tcase_add_test(tc, test_evaluate_seccomp_denies_bpf);
         tcase_add_test(tc, test_evaluate_alternatives);
         tcase_add_test(tc, test_evaluate_host_failures);
+        tcase_add_test(tc, test_evaluate_tracefs_automount);
         tcase_add_test(tc, test_degraded_reason_truncates);
         tcase_add_test(tc, test_format_table);
         tcase_add_test(tc, test_format_json);

@@ -48,7 +48,7 @@ START_TEST(test_output_bursts_and_status)
 
         snprintf(path, sizeof(path), "%s/events.json", dir);
         snprintf(spec, sizeof(spec), "file:%s", path);
-        ck_assert_int_eq(output_sink_open(spec, &s), 0);
+        ck_assert_int_eq(output_sink_open(spec, NULL, &s), 0);
         ck_assert(!sink_is_remote(s));
         ck_assert_str_eq(sink_describe(s), path);
 
@@ -77,8 +77,8 @@ START_TEST(test_output_retarget)
         char spec[256], path[128];
         SinkCounters c;
 
-        ck_assert_int_eq(output_sink_open("api", &s), -EINVAL);
-        ck_assert_int_eq(output_sink_open("stdout", &s), 0);
+        ck_assert_int_eq(output_sink_open("api", NULL, &s), -EINVAL);
+        ck_assert_int_eq(output_sink_open("stdout", NULL, &s), 0);
         ck_assert_str_eq(sink_describe(s), "stdout");
         ck_assert_int_eq(sink_submit(s, 1, "", 0), 0);
         sink_batch_end(s);
