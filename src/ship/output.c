@@ -121,7 +121,7 @@ static int output_encode(Sink *s, const LgEvent *ev, const EventContext *ctx, St
 static int heartbeat_to_compact(Output *o, const char *line, size_t size)
 {
         json_tokener *tok = json_tokener_new();
-        json_object *j = NULL, *v;
+        json_object *j = NULL, *u, *v;
         CompactStatus st = {};
         int r = -EINVAL;
 
@@ -132,18 +132,21 @@ static int heartbeat_to_compact(Output *o, const char *line, size_t size)
         json_tokener_free(tok);
         if (!j)
                 return -EINVAL;
-        if (json_object_object_get_ex(j, "type", &v) && streq_ptr(json_object_get_string(v), "heartbeat")) {
+        /* An OCSF Application Lifecycle event: the record's own fields are in "unmapped", the time not. */
+        if (!json_object_object_get_ex(j, "unmapped", &u) || !json_object_is_type(u, json_type_object))
+                u = j;
+        if (json_object_object_get_ex(u, "type", &v) && streq_ptr(json_object_get_string(v), "heartbeat")) {
                 if (json_object_object_get_ex(j, "time", &v))
                         st.time_ms = json_object_get_int64(v);
-                if (json_object_object_get_ex(j, "mode", &v))
+                if (json_object_object_get_ex(u, "mode", &v))
                         st.mode = json_object_get_string(v);
-                if (json_object_object_get_ex(j, "uptime_s", &v))
+                if (json_object_object_get_ex(u, "uptime_s", &v))
                         st.uptime_s = (uint64_t)json_object_get_int64(v);
-                if (json_object_object_get_ex(j, "events", &v))
+                if (json_object_object_get_ex(u, "events", &v))
                         st.events = (uint64_t)json_object_get_int64(v);
-                if (json_object_object_get_ex(j, "ring_drops", &v))
+                if (json_object_object_get_ex(u, "ring_drops", &v))
                         st.ring_drops = (uint64_t)json_object_get_int64(v);
-                if (json_object_object_get_ex(j, "degraded", &v) && json_object_is_type(v, json_type_string))
+                if (json_object_object_get_ex(u, "degraded", &v) && json_object_is_type(v, json_type_string))
                         st.degraded = json_object_get_string(v);
                 o->style.utc_offset_s = local_utc_offset(); /* follows a DST change within a heartbeat */
                 r = status_to_compact(&st, &o->style, &o->batch);

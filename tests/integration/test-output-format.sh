@@ -75,7 +75,7 @@ contains "$(cat "$T/json-flag.out")" '{"type":"heartbeat"' "--output-format=json
 
 # --- not a terminal: JSON --------------------------------------------------------------------------
 env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin timeout -s INT 3 $AGENT $QUIET 2>"$T/pipe.err" | cat >"$T/pipe.out"
-like "$(grep -m1 -F -f <(printf '%s\n' '"type":"heartbeat"') "$T/pipe.out")" '^\{"type":"heartbeat","time":[0-9]+,' \
+like "$(grep -m1 -F -f <(printf '%s\n' '"type":"heartbeat"') "$T/pipe.out")" '^\{"class_uid":6002,.*"unmapped":\{"type":"heartbeat","sequence":[0-9]+,' \
 	"into a pipe the heartbeat is JSON"
 unlike "$(cat "$T/pipe.out")" " status linuxguard |$ESC" "into a pipe no compact line and no colour"
 
