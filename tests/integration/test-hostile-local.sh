@@ -3,7 +3,7 @@
 # (the client refuses it before sending a byte, naming its pid and uid; an agent that finds its address
 # taken warns, naming the impostor), and a planted or foreign /run/linuxguard or PID file (refused with
 # the fix, in a private mount namespace over a tmpfs /run so the host's directory is never touched).
-# Needs root and setpriv. Prints "local: N attacks" for docs/reliability.md.
+# A file output another user planted, or a symlink, is refused too. Needs root and setpriv. Prints "local: N attacks" for docs/reliability.md.
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
 LG=${1:?usage: test-hostile-local.sh linuxguard}
@@ -70,6 +70,20 @@ contains "$(cat "$W/agent.err")" "Not listening on $W/open/control.sock: its dir
 	"a control socket in a world-writable directory is refused, naming the fix"
 is "$(ls "$W/open")" "" "... and no socket is created there"
 kill -TERM "$AGENT"; wait "$AGENT" 2>/dev/null
+
+# --- the file output: a file another user created, or a symlink, is not written through ---
+touch "$W/planted.json"; chown 65534 "$W/planted.json"
+ln -s "$W/theirs.json" "$W/link.json"
+for f in planted link; do
+	out=$(timeout 20 env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin "$LG" start --ephemeral --workload-id wl-imp \
+		--config "$W/agent.conf" --output "file:$W/$f.json" 2>&1 >/dev/null); rc=$?
+	ATTACKS=$((ATTACKS + 1))
+	[ "$rc" != 0 ]; ok $? "output file:$f.json: the agent does not start (exit $rc)"
+	contains "$out" "Refusing the output $W/$f.json: it is $([ $f = planted ] && echo "owned by uid 65534" || echo "a symbolic link")" \
+		"... saying why, with the fix"
+done
+[ ! -e "$W/theirs.json" ] && [ ! -s "$W/planted.json" ]
+ok $? "... and writes nothing through them"
 
 # --- /run/linuxguard and the PID file, in a private mount namespace with its own /run ---
 # run_in_ns SETUP: prepares /run/linuxguard with the shell commands SETUP, starts a host-mode agent that
