@@ -2,7 +2,13 @@
 /* The network sensor: TCP connect and accept, IPv4 and IPv6.
  *
  * connect() keeps its fd in connect_fds from entry to exit, because sys_exit_connect carries only the
- * result; accept() returns the fd itself. Both report the socket's 4-tuple as it is at exit. */
+ * result; accept() returns the fd itself. Both report the socket's 4-tuple as it is at exit.
+ *
+ * connect_fds is task storage, not a table keyed by tid: a table has a size, and any user could fill it
+ * with threads blocked in connect() (a listener that never accepts) so that everyone's connects go
+ * unreported. A task's slot lives and dies with the task and no other task can take it; the one way to
+ * lose a connect is the kernel refusing the memory for a new slot, which is counted as
+ * LG_COUNTER_PENDING_FULL and reported with the other losses. */
 
 #include "linuxguard.bpf.h"
 
@@ -12,11 +18,16 @@
 #define SOCK_STREAM 1
 #define IPPROTO_TCP 6
 
+struct connect_slot {
+        __s32 fd; /* passed to connect() */
+        __u32 active;
+};
+
 struct {
-        __uint(type, BPF_MAP_TYPE_HASH);
-        __uint(max_entries, 1024);
-        __type(key, __u32);   /* tid */
-        __type(value, __s32); /* fd passed to connect() */
+        __uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+        __uint(map_flags, BPF_F_NO_PREALLOC);
+        __type(key, int);
+        __type(value, struct connect_slot);
 } connect_fds SEC(".maps");
 
 /* The 4-tuple is read from the socket behind the fd when the syscall returns, in the caller's context:
@@ -72,27 +83,32 @@ static __always_inline void net_report(__u16 op, int fd, __s32 result)
 SEC("tp/syscalls/sys_enter_connect")
 int lg_net_enter_connect(struct trace_event_raw_sys_enter *ctx)
 {
-        __u32 tid = (__u32)bpf_get_current_pid_tgid();
-        __s32 fd = ctx->args[0];
+        struct connect_slot *slot;
 
         if (filtered())
                 return 0;
-        bpf_map_update_elem(&connect_fds, &tid, &fd, BPF_ANY);
+        slot = bpf_task_storage_get(&connect_fds, bpf_get_current_task_btf(), 0,
+                                    BPF_LOCAL_STORAGE_GET_F_CREATE);
+        if (!slot) {
+                count(LG_COUNTER_PENDING_FULL);
+                return 0;
+        }
+        slot->fd = ctx->args[0];
+        slot->active = 1;
         return 0;
 }
 
 SEC("tp/syscalls/sys_exit_connect")
 int lg_net_exit_connect(struct trace_event_raw_sys_exit *ctx)
 {
-        __u32 tid = (__u32)bpf_get_current_pid_tgid();
-        __s32 *fd = bpf_map_lookup_elem(&connect_fds, &tid);
+        struct connect_slot *slot = bpf_task_storage_get(&connect_fds, bpf_get_current_task_btf(), 0, 0);
         __s32 ret = ctx->ret;
 
-        if (!fd)
+        if (!slot || !slot->active)
                 return 0;
+        slot->active = 0;
         if (ret == 0 || ret == -EINPROGRESS)
-                net_report(LG_NET_CONNECT, *fd, ret);
-        bpf_map_delete_elem(&connect_fds, &tid);
+                net_report(LG_NET_CONNECT, slot->fd, ret);
         return 0;
 }
 

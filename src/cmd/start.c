@@ -14,6 +14,7 @@
 #include "daemon/notify.h"
 #include "daemon/pid1-shim.h"
 #include "daemon/pidfile.h"
+#include "daemon/runtime-dir.h"
 #include "identity/host-store.h"
 #include "identity/machine-id.h"
 #include "identity/token-source.h"
@@ -176,7 +177,17 @@ static int run_agent(AgentConfig *config)
 {
         _cleanup_(pidfile_releasep) PidFile *pidfile = NULL;
         _cleanup_(manager_freep) Manager *m = NULL;
+        char reason[512] = "";
         int r;
+
+        /* The PID file, the control socket and the TLS cache live there: refuse a directory someone
+         * else controls. Missing and impossible to create (a read-only root) is fine: the socket falls
+         * back to an abstract one, and a PID file or cache that needs it says so itself. */
+        r = runtime_dir_prepare(RUNTIME_DIR, reason, sizeof(reason));
+        if (r < 0 && reason[0])
+                return log_error("Refusing to start: %s", reason), EXIT_RUNTIME;
+        if (r < 0)
+                log_debug_errno(r, "No runtime directory %s: %m", RUNTIME_DIR);
 
         /* EnsureNotRunning + WritePID: one agent per host, held by a lock for the life of the process. */
         if (config->profile.pid_file) {
@@ -187,6 +198,14 @@ static int run_agent(AgentConfig *config)
                         log_error("linuxguard is already running (PID %d)", (int)holder);
                         return EXIT_ALREADY_RUNNING;
                 }
+                if (r == -EPERM || r == -EBADFD)
+                        return log_error("Refusing the PID file %s: it is %s. Remove it (rm %s) and start "
+                                         "again.",
+                                         PIDFILE_PATH,
+                                         r == -EPERM ? "owned by another user, who could have planted it"
+                                                     : "not a regular file",
+                                         PIDFILE_PATH),
+                               EXIT_RUNTIME;
                 if (r < 0)
                         return log_error_errno(r, "Failed to create PID file %s: %m", PIDFILE_PATH),
                                EXIT_RUNTIME;

@@ -5,7 +5,9 @@
  * /run/linuxguard/control.sock, then the abstract @linuxguard/control), then on the system bus. `health`
  * is built for Kubernetes exec probes in an image without a shell: one line on stdout, exit 0 or 1. When
  * the agent closes the connection because this uid may not use it, the reason is spelled out: the
- * socket's SO_PEERCRED tells the client which uid the agent runs as. */
+ * socket's SO_PEERCRED tells the client which uid the agent runs as. The same credentials decide whether
+ * to talk at all: anyone may bind an abstract name first, so a server that is not root, this uid or the
+ * package's user is an impostor, refused before a byte is sent, and named with its pid and uid. */
 
 #include "cmd/commands.h"
 
@@ -15,10 +17,11 @@
 #include <systemd/sd-bus.h>
 
 #include "config.h"
-#include "core/cli.h"
 #include "core/agent-config.h"
+#include "core/cli.h"
 #include "core/exit-status.h"
 #include "daemon/control.h"
+#include "daemon/runtime-dir.h"
 #include "identity/host-store.h"
 #include "util/macro.h"
 #include "util/time-util.h"
@@ -137,7 +140,17 @@ static int query_socket(const char *spec, sd_bus_message **ret, char *why, size_
                 return r;
         }
         len = sizeof(agent);
-        (void)getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &agent, &len);
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &agent, &len) < 0)
+                return snprintf(why, size, "%s: cannot tell who serves it: %s", spec, strerror(errno)),
+                       -EPERM;
+        if (!agent_uid_trusted(agent.uid))
+                return snprintf(why, size,
+                                "refusing %s: it is served by pid %d, uid %u, which is neither root nor "
+                                "uid %u nor user %s, so not a linuxguard agent; see who it is (ps -p %d) "
+                                "and stop it",
+                                spec, (int)agent.pid, (unsigned)agent.uid, (unsigned)geteuid(),
+                                AGENT_SYSTEM_USER, (int)agent.pid),
+                       -EPERM;
 
         r = sd_bus_new(&bus);
         if (r >= 0 && (r = sd_bus_set_fd(bus, fd, fd)) >= 0)
@@ -186,7 +199,8 @@ static const char *configured_socket(AgentConfig *c)
         return settings_str(&c->settings, SETTING_CONTROL_SOCKET);
 }
 
-/* -EACCES when an agent refused us, else the error of the last place tried. `why` says it all. */
+/* -EACCES when an agent refused us, -EPERM when we refused an impostor, else the error of the last place
+ * tried. `why` says it all. */
 static int query_agent(const char *socket_spec, sd_bus_message **ret, char *why, size_t size)
 {
         _cleanup_(agent_config_done) AgentConfig config = {};
@@ -206,7 +220,7 @@ static int query_agent(const char *socket_spec, sd_bus_message **ret, char *why,
         why[0] = '\0';
         for (size_t i = 0; i < ELEMENTSOF(sockets) && sockets[i]; i++) {
                 r = query_socket(sockets[i], ret, one, sizeof(one));
-                if (r >= 0 || r == -EACCES)
+                if (r >= 0 || r == -EACCES || r == -EPERM)
                         return snprintf(why, size, "%s", one), r;
                 n += (size_t)snprintf(why + n, n < size ? size - n : 0, "%s%s", n ? "; " : "", one);
         }
@@ -318,7 +332,7 @@ int run_status(int argc, char **argv)
                 r = -EBADMSG;
         }
         if (r < 0) {
-                const char *what = r == -EACCES ? "" : "cannot reach the agent: ";
+                const char *what = r == -EACCES || r == -EPERM ? "" : "cannot reach the agent: ";
 
                 if (health)
                         printf("unhealthy: %s%s\n", what, why);

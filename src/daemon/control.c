@@ -5,9 +5,15 @@
  * shell-less container and in an nspawn test alike. Each accepted connection is checked with SO_PEERCRED
  * before any byte of D-Bus is parsed: only root and the agent's own uid get a connection; anyone else is
  * closed at once (the client names the rule, it can read the agent's uid from the socket). The socket
- * file is created 0600 besides. In host mode the same object is also exported on the system bus under a
- * well-known name; who may talk to it there is the D-Bus policy's job (units/org.linuxguard.Agent1.conf),
- * and the methods check the caller's uid once more.
+ * file is created 0600 besides, and only in a directory that no untrusted user owns or may write to.
+ *
+ * The address can be taken before the agent binds it (an abstract name is free for anyone; a path in a
+ * directory others may write to can be planted). The client therefore talks only to a server whose
+ * SO_PEERCRED uid it trusts (agent_uid_trusted()), and an agent that finds its address held by a uid it
+ * does not trust says so as a warning and in its health reason, naming the impostor's pid and uid. In host
+ * mode the same object is also exported on the system bus under a well-known name; who may talk to it there
+ * is the D-Bus policy's job (units/org.linuxguard.Agent1.conf), and the methods check the caller's uid once
+ * more.
  *
  * Properties are computed on demand from one snapshot (agent-status.h); nothing is cached, and no change
  * signals are sent: the counters change with every event. */
@@ -21,6 +27,7 @@
 
 #include "daemon/agent-status.h"
 #include "daemon/manager.h"
+#include "daemon/runtime-dir.h"
 #include "ship/sink.h"
 #include "util/log.h"
 
@@ -37,6 +44,7 @@ struct Control {
         unsigned n_peers;
         sd_bus *system_bus;
         sd_id128_t server_id;
+        char conflict[256]; /* who holds our address, if an untrusted uid does; "" otherwise */
 };
 
 struct ControlPeer {
@@ -382,16 +390,48 @@ static int on_control_connection(sd_event_source *s, int fd, uint32_t revents, v
         return 0;
 }
 
-/* 1 if a live agent answers on the address, 0 if nobody does (a stale socket file). */
-static int socket_in_use(const struct sockaddr_un *sa, socklen_t len)
+/* 1 if a live server answers on the address (its credentials in *ret_holder, if non-NULL), 0 if nobody
+ * does (a stale socket file). */
+static int socket_in_use(const struct sockaddr_un *sa, socklen_t len, struct ucred *ret_holder)
 {
         _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        socklen_t n = sizeof(*ret_holder);
 
         if (fd < 0)
                 return -errno;
-        if (connect(fd, (const struct sockaddr *)sa, len) >= 0)
-                return 1;
-        return errno == ECONNREFUSED ? 0 : -errno;
+        if (connect(fd, (const struct sockaddr *)sa, len) < 0)
+                return errno == ECONNREFUSED ? 0 : -errno;
+        if (ret_holder && getsockopt(fd, SOL_SOCKET, SO_PEERCRED, ret_holder, &n) < 0)
+                return -errno;
+        return 1;
+}
+
+/* A socket file in a directory that someone else owns, or may write to without the sticky bit, could be
+ * replaced by them: -EPERM. */
+static int check_socket_dir(const char *path)
+{
+        _cleanup_free_ char *dir = strdup(path);
+        char *slash;
+        struct stat st;
+
+        if (!dir)
+                return -ENOMEM;
+        slash = strrchr(dir, '/');
+        if (slash == dir)
+                slash[1] = '\0';
+        else
+                *slash = '\0';
+        if (stat(dir, &st) < 0)
+                return -errno;
+        if (!agent_uid_trusted(st.st_uid) || ((st.st_mode & 0022) && !(st.st_mode & S_ISVTX)))
+                return log_warning_errno(EPERM,
+                                         "Not listening on %s: its directory %s is owned by uid %u with "
+                                         "mode %04o, so another user could replace the socket. Use a "
+                                         "directory owned by root or uid %u that only its owner may "
+                                         "write to.",
+                                         path, dir, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777),
+                                         (unsigned)geteuid());
+        return 0;
 }
 
 static int control_bind(Control *c, const char *spec)
@@ -405,13 +445,18 @@ static int control_bind(Control *c, const char *spec)
         r = control_socket_address(spec, &sa, &len);
         if (r < 0)
                 return r;
+        if (spec[0] == '/') {
+                r = check_socket_dir(spec);
+                if (r < 0)
+                        return r;
+        }
         fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (fd < 0)
                 return -errno;
         /* The file is 0600 from the start: no window in which another uid could connect. */
         old_umask = umask(0177);
         r = bind(fd, (struct sockaddr *)&sa, len) < 0 ? -errno : 0;
-        if (r == -EADDRINUSE && spec[0] == '/' && socket_in_use(&sa, len) == 0) {
+        if (r == -EADDRINUSE && spec[0] == '/' && socket_in_use(&sa, len, NULL) == 0) {
                 (void)unlink(spec);
                 r = bind(fd, (struct sockaddr *)&sa, len) < 0 ? -errno : 0;
         }
@@ -430,6 +475,32 @@ static int control_bind(Control *c, const char *spec)
         return 0;
 }
 
+/* Someone holds our address. Another agent (root, our uid, the package's user) is the ordinary case of
+ * a second agent; anyone else is an impostor, and every client will refuse it. */
+static void control_address_taken(Control *c, const char *spec)
+{
+        struct sockaddr_un sa;
+        struct ucred holder = {};
+        socklen_t len;
+
+        if (control_socket_address(spec, &sa, &len) < 0 || socket_in_use(&sa, len, &holder) <= 0 ||
+            agent_uid_trusted(holder.uid)) {
+                log_notice("Another agent (pid %d) serves the control API on %s; 'linuxguard status' "
+                           "reaches that one.",
+                           (int)holder.pid, spec);
+                return;
+        }
+        snprintf(c->conflict, sizeof(c->conflict),
+                 "control socket %s is held by pid %d, uid %u, not by an agent", spec, (int)holder.pid,
+                 (unsigned)holder.uid);
+        log_warning("The control socket %s is held by pid %d, uid %u, which is neither root nor uid %u nor "
+                    "user %s: an impostor. This agent runs without a control socket, and 'linuxguard "
+                    "status' refuses that process. Stop it (kill %d) and restart the agent%s.",
+                    spec, (int)holder.pid, (unsigned)holder.uid, (unsigned)geteuid(), AGENT_SYSTEM_USER,
+                    (int)holder.pid,
+                    c->manager->config->profile.control_system_bus ? "; the system bus still answers" : "");
+}
+
 static void control_listen(Control *c)
 {
         const Settings *s = &c->manager->config->settings;
@@ -446,9 +517,10 @@ static void control_listen(Control *c)
                 r = control_bind(c, spec);
         }
         if (r == -EADDRINUSE)
-                log_notice(
-                        "Another agent serves the control API on %s; 'linuxguard status' reaches that one.",
-                        spec);
+                control_address_taken(c, spec);
+        else if (r == -EPERM)
+                snprintf(c->conflict, sizeof(c->conflict), "no control API: %s is in an unsafe directory",
+                         spec);
         else if (r < 0)
                 log_warning_errno(r, "Failed to listen on the control socket %s, no control API there: %m",
                                   spec);
@@ -512,6 +584,11 @@ int control_start(Control **ret, Manager *m)
                 control_publish_on_system_bus(c);
         *ret = c;
         return 0;
+}
+
+const char *control_conflict(const Control *c)
+{
+        return c && c->conflict[0] ? c->conflict : NULL;
 }
 
 Control *control_free(Control *c)

@@ -25,6 +25,9 @@ typedef struct Control Control;
 /* Listens on the socket setting (and the system bus). Failures to listen are logged and leave that part
  * off; the agent runs on without it. Only -ENOMEM is returned. */
 int control_start(Control **ret, struct Manager *m);
+/* Why the agent has no control socket although it wanted one, when someone else is to blame (an untrusted
+ * uid holds the address, or the socket's directory is unsafe); NULL otherwise. NULL-safe. */
+const char *control_conflict(const Control *c);
 /* Closes every connection and removes the socket file. NULL-safe. */
 Control *control_free(Control *c);
 

@@ -5,6 +5,7 @@
 #include "config.h"
 #include "core/health.h"
 #include "daemon/agent-status.h"
+#include "daemon/control.h"
 #include "daemon/manager.h"
 #include "net/tls-identity.h"
 #include "sensors/sensors.h"
@@ -22,6 +23,7 @@ static void status_counters(Manager *m, AgentStatus *st)
         st->remote = sink_is_remote(m->sink);
         sink_get_counters(m->sink, &st->delivery);
         st->delivery.dropped[DROP_RING_BUFFER] = stats.ring_drops;
+        st->delivery.dropped[DROP_UNTRACKED] = stats.pending_overflows;
 }
 
 void manager_get_status(Manager *m, AgentStatus *st)
@@ -55,4 +57,11 @@ void manager_get_status(Manager *m, AgentStatus *st)
         };
         st->healthy =
                 health_evaluate(&health, now(CLOCK_REALTIME), st->health_reason, sizeof(st->health_reason));
+        /* A note, not a verdict: the agent still works, but whoever answers on its address is refused. */
+        if (control_conflict(m->control)) {
+                size_t n = strlen(st->health_reason);
+
+                snprintf(st->health_reason + n, sizeof(st->health_reason) - n, "%s%s", n ? "; " : "",
+                         control_conflict(m->control));
+        }
 }

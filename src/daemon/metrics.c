@@ -67,9 +67,6 @@ void metrics_render(const AgentStatus *st, StrBuf *out)
         for (DropCause i = 0; i < _DROP_CAUSE_MAX; i++)
                 put(out, "linuxguard_events_dropped_total{cause=\"%s\"} %llu\n", drop_cause_to_string(i),
                     (unsigned long long)st->delivery.dropped[i]);
-        /* Lost in the kernel before a record existed: no sequence gap shows it, only this counter. */
-        put(out, "linuxguard_events_dropped_total{cause=\"pending_full\"} %llu\n",
-            (unsigned long long)st->pending_drops);
         one(out, "linuxguard_queue_events", "gauge", "Events waiting in memory for delivery.",
             st->delivery.queued);
         one(out, "linuxguard_queue_bytes", "gauge", "Bytes the in-memory delivery queue holds.",

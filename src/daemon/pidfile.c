@@ -5,7 +5,10 @@
  * and write, so a loser never clobbers the winner's PID. Unlinking on release opens a race: a second
  * agent may have opened the old inode just before we unlinked it and then lock that orphan while a third
  * creates a fresh file. So after locking we check that the inode we hold is still the one at `path`,
- * and start over if not. */
+ * and start over if not.
+ *
+ * The file is opened with O_NOFOLLOW, and one that another user created (a planted file we would lock and
+ * write through) is refused with -EPERM: only root, the agent's uid and the package's user may own it. */
 
 #include "daemon/pidfile.h"
 
@@ -17,6 +20,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "daemon/runtime-dir.h"
 #include "util/time-util.h"
 
 #define HOLDER_WAIT_USEC (200 * USEC_PER_MSEC)
@@ -121,11 +125,18 @@ static int write_pid(int fd)
 static int try_lock(const char *path, int *ret_fd, pid_t *ret_holder)
 {
         _cleanup_close_ int fd = -EBADF;
+        struct stat st;
         int r;
 
-        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0644);
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK, 0644);
         if (fd < 0)
                 return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
+        if (!agent_uid_trusted(st.st_uid))
+                return -EPERM;
         if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
                 if (errno != EWOULDBLOCK)
                         return -errno;

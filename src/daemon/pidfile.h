@@ -14,6 +14,8 @@ typedef struct PidFile PidFile;
  *   0        we own it; a stale file left by a dead process has been taken over
  *   -EBUSY   another live process holds it; *ret_holder (optional) is its PID, 0 if it did not write it
  *            within 200 ms
+ *   -EPERM   the file exists and is owned by a user other than root, us or the package's user
+ *   -EBADFD  the path is not a regular file
  *   -errno   the file or its directory cannot be created, locked or written
  * Of any number of racing callers exactly one gets 0. */
 int pidfile_acquire(const char *path, PidFile **ret, pid_t *ret_holder);

@@ -241,7 +241,7 @@ int tls_cache_remove(const char *root)
 {
         _cleanup_close_ int root_fd = -EBADF;
 
-        root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        root_fd = open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (root_fd < 0)
                 return errno == ENOENT ? 0 : negative_errno();
         return remove_cache_dir_at(root_fd);
@@ -317,7 +317,7 @@ int tls_cache_load(const char *root, const char *tag, usec_t now, TlsIdentity **
         if (isempty(root) || isempty(tag) || !ret)
                 return -EINVAL;
 
-        root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        root_fd = open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (root_fd < 0) {
                 r = negative_errno();
                 snprintf(reason, reason_size, "Failed to open %s: %s", root, strerror(-r));
@@ -423,7 +423,7 @@ int tls_cache_store(const char *root, const char *tag, const TlsIdentity *id)
         if (isempty(root) || isempty(tag) || isempty(key) || isempty(cert) || isempty(ca))
                 return -EINVAL;
 
-        root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        root_fd = open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (root_fd < 0)
                 return negative_errno();
         dir_fd = open_or_create_cache_dir(root_fd, root);

@@ -16,7 +16,9 @@
 #include <json-c/json.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/event-compact.h"
 #include "core/settings.h"
@@ -38,10 +40,29 @@ typedef struct Output {
 
 #define OUTPUT(s) ((Output *)(s))
 
+/* O_NOFOLLOW: a planted symlink would redirect the events. A file another user created beforehand would
+ * let them read or rewrite the events: only root's or our own is used (/dev/null and friends are root's). */
 static int open_file(const char *path)
 {
-        return RET_NERRNO(
-                open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW, 0640));
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+
+        fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW, 0640);
+        if (fd < 0)
+                return errno == ELOOP ? log_error_errno(ELOOP,
+                                                        "Refusing the output %s: it is a symbolic link, "
+                                                        "which the agent does not follow. Name its target "
+                                                        "instead.",
+                                                        path)
+                                      : -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (st.st_uid != 0 && st.st_uid != geteuid())
+                return log_error_errno(EPERM,
+                                       "Refusing the output %s: it is owned by uid %u, who could read or "
+                                       "rewrite the events. Remove it, or chown it to uid %u.",
+                                       path, (unsigned)st.st_uid, (unsigned)geteuid());
+        return TAKE_FD(fd);
 }
 
 /* The path (NULL for stdout) and the fd a spec names. */

@@ -7,7 +7,7 @@
 static const char *const drop_cause_table[_DROP_CAUSE_MAX] = {
         [DROP_RING_BUFFER] = "ring_buffer", [DROP_QUEUE_FULL] = "queue_full",
         [DROP_SPOOL_CAP] = "spool_cap",     [DROP_CORRUPT_RECORD] = "corrupt_record",
-        [DROP_REJECTED] = "rejected",
+        [DROP_REJECTED] = "rejected",       [DROP_UNTRACKED] = "untracked",
 };
 
 const char *drop_cause_to_string(DropCause c)

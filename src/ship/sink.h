@@ -19,6 +19,7 @@ typedef enum DropCause {
         DROP_SPOOL_CAP,      /* host: the spool reached its cap, its oldest segment went */
         DROP_CORRUPT_RECORD, /* host: a torn or corrupt spool record was skipped */
         DROP_REJECTED,       /* the backend refused the batch for good (400, 413, 415) */
+        DROP_UNTRACKED,      /* the kernel had no memory to follow a syscall to its exit (sensors' stats) */
         _DROP_CAUSE_MAX,
         _DROP_CAUSE_INVALID = -EINVAL,
 } DropCause;

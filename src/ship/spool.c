@@ -265,6 +265,24 @@ static int cursor_normalize(Spool *s)
         return 0;
 }
 
+/* Events wait here, unacknowledged: a directory another user owns or may write to lets them read,
+ * replace or delete them. */
+static int check_spool_dir(int fd, const char *dir)
+{
+        struct stat st;
+
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (st.st_uid == geteuid() && !(st.st_mode & 0022))
+                return 0;
+        return log_error_errno(EPERM,
+                               "Refusing the spool %s: owned by uid %u with mode %04o, so another user "
+                               "could read, replace or delete the events waiting there. Remove it (rm -rf "
+                               "%s) or chown it to uid %u and chmod 0700.",
+                               dir, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777), dir,
+                               (unsigned)geteuid());
+}
+
 int spool_open(Spool **ret, const char *dir, const SpoolConfig *cfg)
 {
         _cleanup_(spool_freep) Spool *s = NULL;
@@ -280,9 +298,21 @@ int spool_open(Spool **ret, const char *dir, const SpoolConfig *cfg)
 
         if (mkdir(dir, 0700) < 0 && errno != EEXIST)
                 return -errno;
-        s->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (s->dir_fd < 0)
-                return -errno;
+        s->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (s->dir_fd < 0) {
+                struct stat st;
+
+                r = -errno;
+                if (lstat(dir, &st) >= 0 && S_ISLNK(st.st_mode))
+                        return log_error_errno(ELOOP,
+                                               "Refusing the spool %s: it is a symbolic link. Remove it "
+                                               "(rm %s); the agent creates the directory itself.",
+                                               dir, dir);
+                return r;
+        }
+        r = check_spool_dir(s->dir_fd, dir);
+        if (r < 0)
+                return r;
         r = load_segments(s);
         if (r < 0)
                 return r;

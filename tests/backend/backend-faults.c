@@ -26,6 +26,17 @@ static unsigned get_uint(json_object *obj, const char *key, unsigned def)
         return n < 0 ? 0 : n > UINT32_MAX ? UINT32_MAX : (unsigned)n;
 }
 
+static uint64_t get_u64(json_object *obj, const char *key, uint64_t def)
+{
+        json_object *v;
+        int64_t n;
+
+        if (!json_object_object_get_ex(obj, key, &v))
+                return def;
+        n = json_object_get_int64(v);
+        return n < 0 ? 0 : (uint64_t)n;
+}
+
 int faults_load(const char *file, Faults *ret)
 {
         _cleanup_(json_object_putp) json_object *obj = NULL;
@@ -40,10 +51,12 @@ int faults_load(const char *file, Faults *ret)
                 return r;
         *ret = (Faults){
                 .fail503 = get_uint(obj, "fail503", 0),
-                .retry_after = get_uint(obj, "retryAfter", 1),
+                .retry_after = get_u64(obj, "retryAfter", 1),
                 .delay_ms = get_uint(obj, "delayMs", 0),
                 .cut_connection = get_uint(obj, "cutConnection", 0),
                 .malformed_json = get_uint(obj, "malformedJson", 0),
+                .huge_body = get_uint(obj, "hugeBody", 0),
+                .endless_body = get_uint(obj, "endlessBody", 0),
         };
         if (json_object_object_get_ex(obj, "path", &v) && json_object_is_type(v, json_type_string) &&
             !isempty(json_object_get_string(v))) {
@@ -59,19 +72,21 @@ int faults_save(const char *file, const Faults *f)
         _cleanup_(json_object_putp) json_object *obj = json_object_new_object();
         const struct {
                 const char *key;
-                unsigned value;
+                uint64_t value;
         } fields[] = {
                 {"fail503", f->fail503},
                 {"retryAfter", f->retry_after},
                 {"delayMs", f->delay_ms},
                 {"cutConnection", f->cut_connection},
                 {"malformedJson", f->malformed_json},
+                {"hugeBody", f->huge_body},
+                {"endlessBody", f->endless_body},
         };
 
         if (!obj)
                 return -ENOMEM;
         FOREACH_ARRAY (i, fields, ELEMENTSOF(fields))
-                if (json_object_object_add(obj, i->key, json_object_new_int64(i->value)) < 0)
+                if (json_object_object_add(obj, i->key, json_object_new_int64((int64_t)i->value)) < 0)
                         return -ENOMEM;
         if (f->path && json_object_object_add(obj, "path", json_object_new_string(f->path)) < 0)
                 return -ENOMEM;
@@ -99,7 +114,9 @@ bool faults_consume(Faults *f, const char *path, FaultPlan *ret)
                 return true;
         ret->cut_connection = take(&f->cut_connection);
         ret->malformed_json = take(&f->malformed_json);
-        return ret->cut_connection || ret->malformed_json;
+        ret->huge_body = take(&f->huge_body);
+        ret->endless_body = take(&f->endless_body);
+        return ret->cut_connection || ret->malformed_json || ret->huge_body || ret->endless_body;
 }
 
 int faults_take(const char *state_dir, const char *path, FaultPlan *ret)

@@ -2,24 +2,31 @@
 /* Fault injection for tests: counters in DIR/faults.json, re-read and consumed on every request. */
 
 #include <stdbool.h>
+#include <stdint.h>
 
 typedef struct Faults {
         unsigned fail503;        /* answer 503 to the next N requests */
-        unsigned retry_after;    /* ... with "Retry-After: N" (default 1) */
+        uint64_t retry_after;    /* ... with "Retry-After: N" (default 1; 10^12 for a hostile one) */
         unsigned delay_ms;       /* delay every response by N ms (not a counter) */
         unsigned cut_connection; /* cut the next N responses mid-body */
         unsigned malformed_json; /* garble the body of the next N responses */
+        unsigned huge_body;      /* answer the next N with a 50 MB body (Content-Length set) */
+        unsigned endless_body;   /* answer the next N with a chunked body that never ends */
         char *path;              /* only requests to this path count; NULL: all */
 } Faults;
 
 /* What to do with one request. */
 typedef struct FaultPlan {
         bool fail503;
-        unsigned retry_after;
+        uint64_t retry_after;
         unsigned delay_ms;
         bool cut_connection;
         bool malformed_json;
+        bool huge_body;
+        bool endless_body;
 } FaultPlan;
+
+#define FAULT_HUGE_BODY_SIZE (50u * 1024 * 1024)
 
 void faults_done(Faults *f);
 /* A missing file is no faults. -EBADMSG if it is not a JSON object. */

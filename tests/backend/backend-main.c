@@ -31,6 +31,9 @@ enum {
         ARG_DELAY_MS,
         ARG_CUT_CONNECTION,
         ARG_MALFORMED_JSON,
+        ARG_HUGE_BODY,
+        ARG_ENDLESS_BODY,
+        ARG_SERVE_CERT,
         ARG_FAULT_PATH,
         ARG_TENANT,
         ARG_AT,
@@ -48,6 +51,7 @@ typedef struct Args {
         const char *state_dir, *listen, *ready_file, *tenant, *workload, *agent_id, *out_cert, *out_key;
         uint64_t port, cert_validity, totp_step, max_body, at, validity;
         bool serve_other_ca, other_ca, expired, have_at;
+        const char *serve_cert;
         Faults faults;
         bool faults_set; /* any fault flag given: seed faults.json */
 } Args;
@@ -139,7 +143,17 @@ static int apply_option(int c, const char *name, Args *a)
         case ARG_FAIL503:
                 return parse_fault(name, &a->faults.fail503, a);
         case ARG_RETRY_AFTER:
-                return parse_fault(name, &a->faults.retry_after, a);
+                a->faults_set = true;
+                return parse_uint_arg(name, INT64_MAX, &a->faults.retry_after);
+        case ARG_HUGE_BODY:
+                return parse_fault(name, &a->faults.huge_body, a);
+        case ARG_ENDLESS_BODY:
+                return parse_fault(name, &a->faults.endless_body, a);
+        case ARG_SERVE_CERT:
+                if (!streq(optarg, "expired") && !streq(optarg, "other-name"))
+                        return log_error_errno(EINVAL, "--serve-cert takes expired or other-name.");
+                a->serve_cert = optarg;
+                return 0;
         case ARG_DELAY_MS:
                 return parse_fault(name, &a->faults.delay_ms, a);
         case ARG_CUT_CONNECTION:
@@ -233,6 +247,9 @@ static int verb_serve(int argc, char *argv[])
                 OPT("delay-ms", ARG_DELAY_MS),
                 OPT("cut-connection", ARG_CUT_CONNECTION),
                 OPT("malformed-json", ARG_MALFORMED_JSON),
+                OPT("huge-body", ARG_HUGE_BODY),
+                OPT("endless-body", ARG_ENDLESS_BODY),
+                OPT("serve-cert", ARG_SERVE_CERT),
                 OPT("fault-path", ARG_FAULT_PATH),
                 {},
         };
@@ -257,6 +274,7 @@ static int verb_serve(int argc, char *argv[])
                         .totp_step = a.totp_step,
                         .max_body = (size_t)a.max_body,
                         .serve_other_ca = a.serve_other_ca,
+                        .serve_cert = a.serve_cert,
                 };
                 r = server_run(&cfg);
         }
@@ -383,7 +401,8 @@ static void help(void)
                "  serve --state-dir DIR [--listen ADDR] [--port N] [--ready-file PATH]\n"
                "        [--cert-validity SEC] [--totp-step SEC] [--max-body BYTES] [--serve-other-ca]\n"
                "        [--fail503 N] [--retry-after SEC] [--delay-ms MS] [--cut-connection N]\n"
-               "        [--malformed-json N] [--fault-path PATH] [--log-level LEVEL]\n"
+               "        [--malformed-json N] [--huge-body N] [--endless-body N]\n"
+               "        [--serve-cert expired|other-name] [--fault-path PATH] [--log-level LEVEL]\n"
                "  token --state-dir DIR --tenant T [--at UNIXTIME] [--totp-step SEC]\n"
                "  ca --state-dir DIR [--other-ca]\n"
                "  issue-client-cert --state-dir DIR --out-cert F --out-key F [--agent-id ID]\n"

@@ -179,26 +179,28 @@ static int ca_generate(const char *cn, gnutls_x509_crt_t *ret_crt, gnutls_x509_p
         return 0;
 }
 
-static int server_generate(const Pki *pki, char **ret_crt_pem, char **ret_key_pem)
+static int server_generate_for(const Pki *pki, time_t not_before, time_t not_after, const char *name,
+                               char **ret_crt_pem, char **ret_key_pem)
 {
         _cleanup_(gnutls_x509_privkey_deinitp) gnutls_x509_privkey_t key = NULL;
         _cleanup_(gnutls_x509_crt_deinitp) gnutls_x509_crt_t crt = NULL;
         _cleanup_free_ char *crt_pem = NULL;
         struct in_addr lo = {htonl(INADDR_LOOPBACK)};
-        time_t t = time(NULL);
         int r;
+
+        bool local = streq(name, "localhost");
 
         r = key_generate(&key);
         if (r >= 0)
-                r = crt_new(t - BACKDATE_SEC, t + CA_VALIDITY_SEC, &crt);
+                r = crt_new(not_before, not_after, &crt);
         if (r >= 0)
                 r = GT(gnutls_x509_crt_set_key(crt, key));
         if (r >= 0)
-                r = crt_set_cn(crt, "localhost");
+                r = crt_set_cn(crt, name);
         if (r >= 0)
-                r = GT(gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_DNSNAME, "localhost", 9,
+                r = GT(gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_DNSNAME, name, strlen(name),
                                                             GNUTLS_FSAN_APPEND));
-        if (r >= 0)
+        if (r >= 0 && local)
                 r = GT(gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_IPADDRESS, &lo, sizeof(lo),
                                                             GNUTLS_FSAN_APPEND));
         if (r >= 0)
@@ -217,6 +219,20 @@ static int server_generate(const Pki *pki, char **ret_crt_pem, char **ret_key_pe
                 return r;
         *ret_crt_pem = TAKE_PTR(crt_pem);
         return 0;
+}
+
+static int server_generate(const Pki *pki, char **ret_crt_pem, char **ret_key_pem)
+{
+        time_t t = time(NULL);
+
+        return server_generate_for(pki, t - BACKDATE_SEC, t + CA_VALIDITY_SEC, "localhost", ret_crt_pem,
+                                   ret_key_pem);
+}
+
+int pki_issue_server(const Pki *pki, time_t not_before, time_t not_after, const char *name,
+                     char **ret_crt_pem, char **ret_key_pem)
+{
+        return server_generate_for(pki, not_before, not_after, name, ret_crt_pem, ret_key_pem);
 }
 
 static int load_ca(const char *crt_path, const char *key_path, Pki *pki)

@@ -37,6 +37,10 @@ typedef struct ClientCertSpec {
 /* Loads DIR/{ca,server}.{crt,key}, creating whatever is missing. With `other`, the same for a second,
  * unrelated CA (DIR/other-{ca,server}.*) that exists only to play an impostor in tests. */
 int pki_load(const char *dir, bool other, Pki **ret);
+/* A fresh server certificate signed by `pki`'s CA, valid in [not_before, not_after], for `name` (and
+ * 127.0.0.1 when that is "localhost"): the expired and wrong-name certificates of the fault modes. */
+int pki_issue_server(const Pki *pki, time_t not_before, time_t not_after, const char *name,
+                     char **ret_crt_pem, char **ret_key_pem);
 Pki *pki_free(Pki *pki);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Pki *, pki_free);
 

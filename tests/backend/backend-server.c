@@ -29,6 +29,7 @@ typedef struct Server {
         Backend backend;
         Pki *pki;     /* ours: signs agents, is the trust anchor for client certificates */
         Pki *tls_pki; /* whose server certificate we present: `pki`, or the impostor CA's */
+        char *bad_crt_pem, *bad_key_pem; /* --serve-cert: presented instead of tls_pki's */
         pthread_mutex_t lock;
         struct MHD_Daemon *daemon;
         sd_event *event;
@@ -106,11 +107,39 @@ static void cut_body_free(void *cls)
         free(cb);
 }
 
+static void sleep_ms(unsigned ms);
+
+/* A JSON string that goes on: 50 MB with a Content-Length, or without end (chunked), a chunk at a time. */
+static ssize_t hostile_body_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+        bool endless = cls != NULL;
+
+        if (!endless && pos >= FAULT_HUGE_BODY_SIZE)
+                return MHD_CONTENT_READER_END_OF_STREAM;
+        if (!endless && max > FAULT_HUGE_BODY_SIZE - pos)
+                max = (size_t)(FAULT_HUGE_BODY_SIZE - pos);
+        if (endless) {
+                if (max > 64)
+                        max = 64;
+                sleep_ms(10); /* a trickle: never done, never idle long enough to time out */
+        }
+        memset(buf, 'A', max);
+        if (pos == 0 && max >= 9)
+                memcpy(buf, "{\"agentId\":\"", 12 < max ? 12 : max);
+        return (ssize_t)max;
+}
+
 static struct MHD_Response *response_new(const char *body, const FaultPlan *plan)
 {
         size_t size = strlen(body);
         CutBody *cb;
 
+        if (plan->huge_body)
+                return MHD_create_response_from_callback(FAULT_HUGE_BODY_SIZE, 64 * 1024, hostile_body_read,
+                                                         NULL, NULL);
+        if (plan->endless_body)
+                return MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 1024, hostile_body_read,
+                                                         (void *)1, NULL);
         if (plan->malformed_json) /* a prefix of a JSON document is never a JSON document */
                 size = size > 2 ? size / 2 : 1;
         if (!plan->cut_connection)
@@ -333,7 +362,7 @@ static enum MHD_Result dispatch(Server *s, struct MHD_Connection *c, const char 
                                 RequestState *rs)
 {
         const struct Route *route;
-        char retry_after[16];
+        char retry_after[24];
         FaultPlan plan = {};
         int r;
 
@@ -346,7 +375,7 @@ static enum MHD_Result dispatch(Server *s, struct MHD_Connection *c, const char 
                 sleep_ms(plan.delay_ms);
 
         if (plan.fail503) {
-                snprintf(retry_after, sizeof(retry_after), "%u", plan.retry_after);
+                snprintf(retry_after, sizeof(retry_after), "%llu", (unsigned long long)plan.retry_after);
                 return respond(s, c, method, url, 503,
                                "{\"error\":\"service unavailable (injected fault)\"}", &plan,
                                MHD_HTTP_HEADER_RETRY_AFTER, retry_after);
@@ -495,6 +524,8 @@ static Server *server_free(Server *s)
         sd_event_unref(s->event);
         if (s->tls_pki != s->pki)
                 pki_free(s->tls_pki);
+        free(s->bad_crt_pem);
+        free(s->bad_key_pem);
         pki_free(s->pki);
         pthread_mutex_destroy(&s->lock);
         free(s->url);
@@ -525,6 +556,17 @@ static int server_new(const ServerConfig *cfg, Server **ret)
                 if (r < 0)
                         return log_error_errno(r, "Failed to load or create the impostor CA: %m");
         }
+        if (cfg->serve_cert) {
+                time_t t = time(NULL);
+                bool expired = streq(cfg->serve_cert, "expired");
+
+                r = pki_issue_server(
+                        s->pki, expired ? t - 2 * 86400 : t - 3600, expired ? t - 86400 : t + 86400,
+                        expired ? "localhost" : "other.invalid", &s->bad_crt_pem, &s->bad_key_pem);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to issue the %s server certificate: %m",
+                                               cfg->serve_cert);
+        }
         s->backend = (Backend){
                 .state_dir = cfg->state_dir,
                 .pki = s->pki,
@@ -547,8 +589,8 @@ static int server_start_http(Server *s)
         s->daemon = MHD_start_daemon(MHD_USE_TLS | MHD_USE_THREAD_PER_CONNECTION |
                                              MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
                                      0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, fd,
-                                     MHD_OPTION_HTTPS_MEM_KEY, s->tls_pki->server_key_pem,
-                                     MHD_OPTION_HTTPS_MEM_CERT, s->tls_pki->server_crt_pem,
+                                     MHD_OPTION_HTTPS_MEM_KEY, s->bad_key_pem ?: s->tls_pki->server_key_pem,
+                                     MHD_OPTION_HTTPS_MEM_CERT, s->bad_crt_pem ?: s->tls_pki->server_crt_pem,
                                      MHD_OPTION_HTTPS_MEM_TRUST, s->pki->ca_pem, MHD_OPTION_NOTIFY_COMPLETED,
                                      on_completed, s, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
                                      MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s, MHD_OPTION_END);

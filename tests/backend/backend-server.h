@@ -14,8 +14,9 @@ typedef struct ServerConfig {
         const char *ready_file; /* may be NULL */
         uint64_t cert_validity;
         uint64_t totp_step;
-        size_t max_body;     /* request bodies, before and after inflating */
-        bool serve_other_ca; /* present a server certificate of an unrelated CA */
+        size_t max_body;        /* request bodies, before and after inflating */
+        bool serve_other_ca;    /* present a server certificate of an unrelated CA */
+        const char *serve_cert; /* "expired" or "other-name": a bad certificate of our own CA; NULL */
 } ServerConfig;
 
 /* Serves until SIGTERM or SIGINT. */

@@ -43,17 +43,17 @@ like "$(echo "$out" | sed -n 5p)" '^Sensors:      (ebpf|proc_connector|none)' "s
 like "$(echo "$out" | sed -n 6p)" '^Events:       [0-9]+ seen, [0-9]+ sent$' "status: events"
 like "$(echo "$out" | sed -n 7p)" '^Queue:        [0-9]+ events, [0-9]+ bytes$' "status: queue"
 like "$(echo "$out" | sed -n 8p)" '^Spool:        0 events spooled, 0 bytes pending$' "status: no spool in ephemeral mode"
-like "$(echo "$out" | sed -n 9p)" '^Dropped:      ring_buffer [0-9]+, queue_full [0-9]+, spool_cap 0, corrupt_record 0, rejected 0$' "status: drops by cause"
+like "$(echo "$out" | sed -n 9p)" '^Dropped:      ring_buffer [0-9]+, queue_full [0-9]+, spool_cap 0, corrupt_record 0, rejected 0, untracked 0$' "status: drops by cause"
 
 json=$("$LG" status --json --control-socket "$SOCK"); rc=$?
 is "$rc" 0 "status --json exits 0"
 is "$(printf '%s' "$json" | grep -oE '"[A-Za-z_]+":' | tr -d '":' | tr '\n' ' ')" \
-	"version mode uptimeSeconds healthy healthReason enrolled agentId certificateNotAfter renewals eventSource degradedReason events seen sent queued queueBytes spooled spoolBytes dropped ring_buffer queue_full spool_cap corrupt_record rejected " \
+	"version mode uptimeSeconds healthy healthReason enrolled agentId certificateNotAfter renewals eventSource degradedReason events seen sent queued queueBytes spooled spoolBytes dropped ring_buffer queue_full spool_cap corrupt_record rejected untracked " \
 	"status --json: exactly these fields, in this order"
 contains "$json" "{\"version\":\"$VERSION\",\"mode\":\"ephemeral\",\"uptimeSeconds\":" "status --json: version and mode"
 contains "$json" "\"healthy\":true,\"healthReason\":null,\"enrolled\":true,\"agentId\":\"$agent_id\"," "status --json: healthy and enrolled"
 like "$json" '"certificateNotAfter":"[0-9-]+T[0-9:]+Z","renewals":0,' "status --json: certificate"
-like "$json" '"dropped":\{"ring_buffer":[0-9]+,"queue_full":[0-9]+,"spool_cap":0,"corrupt_record":0,"rejected":0\}\}$' "status --json: drops"
+like "$json" '"dropped":\{"ring_buffer":[0-9]+,"queue_full":[0-9]+,"spool_cap":0,"corrupt_record":0,"rejected":0,"untracked":0\}\}$' "status --json: drops"
 
 # --- health ---
 out=$("$LG" health --control-socket "$SOCK"); rc=$?
@@ -71,7 +71,7 @@ for line in "linuxguard_up 1" "linuxguard_info{version=\"$VERSION\",mode=\"ephem
 	"# TYPE linuxguard_queue_bytes gauge" "# TYPE linuxguard_certificate_expiry_timestamp_seconds gauge"; do
 	contains "$metrics" "$line" "metrics: $line"
 done
-for cause in ring_buffer queue_full spool_cap corrupt_record; do
+for cause in ring_buffer queue_full spool_cap corrupt_record untracked; do
 	like "$metrics" "^linuxguard_events_dropped_total\\{cause=\"$cause\"\\} [0-9]+$" "metrics: dropped, cause $cause"
 done
 like "$metrics" '^linuxguard_events_total\{source="ebpf"\} [0-9]+$' "metrics: events by source"

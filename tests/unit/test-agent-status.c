@@ -85,7 +85,7 @@ START_TEST(test_api_heartbeat)
                        "\"queued\":7,\"spooled\":11,"
                        "\"spoolBytes\":2048,\"batches\":3,\"retries\":2,\"wireBytes\":512,\"dropped\":{"
                        "\"ring_buffer\":1,\"queue_full\":2,\"spool_cap\":0,\"corrupt_record\":0,"
-                       "\"rejected\":5}}}");
+                       "\"rejected\":5,\"untracked\":0}}}");
 
         /* Events kept on a local output: the backend still hears the agent, without delivery counters. */
         st.remote = false;

@@ -72,7 +72,7 @@ static const char expected[] =
         "linuxguard_events_dropped_total{cause=\"spool_cap\"} 0\n"
         "linuxguard_events_dropped_total{cause=\"corrupt_record\"} 0\n"
         "linuxguard_events_dropped_total{cause=\"rejected\"} 5\n"
-        "linuxguard_events_dropped_total{cause=\"pending_full\"} 3\n"
+        "linuxguard_events_dropped_total{cause=\"untracked\"} 0\n"
         "# HELP linuxguard_queue_events Events waiting in memory for delivery.\n"
         "# TYPE linuxguard_queue_events gauge\n"
         "linuxguard_queue_events 7\n"

@@ -381,6 +381,34 @@ START_TEST(test_kill9_during_writes)
 }
 END_TEST
 
+/* A spool directory someone else could tamper with is refused: a symlink (to a directory of ours, even),
+ * one others may write to, one another uid owns. */
+START_TEST(test_untrusted_directory_refused)
+{
+        SpoolConfig cfg = {.max_bytes = 1 << 20, .segment_bytes = 1 << 16};
+        char target[sizeof(dir) + 16];
+        Spool *s = NULL;
+
+        snprintf(target, sizeof(target), "%s/real", dir);
+        ck_assert_int_eq(mkdir(target, 0700), 0);
+        ck_assert_int_eq(symlink(target, spool_dir), 0);
+        ck_assert_int_eq(spool_open(&s, spool_dir, &cfg), -ELOOP);
+        ck_assert_int_eq(unlink(spool_dir), 0);
+
+        ck_assert_int_eq(mkdir(spool_dir, 0700), 0);
+        ck_assert_int_eq(chmod(spool_dir, 0777), 0);
+        ck_assert_int_eq(spool_open(&s, spool_dir, &cfg), -EPERM);
+        ck_assert_int_eq(chmod(spool_dir, 0700), 0);
+        if (geteuid() == 0) {
+                ck_assert_int_eq(chown(spool_dir, 65534, 65534), 0);
+                ck_assert_int_eq(spool_open(&s, spool_dir, &cfg), -EPERM);
+                ck_assert_int_eq(chown(spool_dir, 0, 0), 0);
+        }
+        ck_assert_int_eq(spool_open(&s, spool_dir, &cfg), 0);
+        spool_free(s);
+}
+END_TEST
+
 static Suite *spool_suite(void)
 {
         Suite *s = suite_create("spool");
@@ -395,6 +423,7 @@ static Suite *spool_suite(void)
         tcase_add_test(tc, test_garbage_segment);
         tcase_add_test(tc, test_cap_drops_oldest_segment);
         tcase_add_test(tc, test_kill9_during_writes);
+        tcase_add_test(tc, test_untrusted_directory_refused);
         suite_add_tcase(s, tc);
         return s;
 }
