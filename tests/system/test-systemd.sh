@@ -175,7 +175,7 @@ EVENTS=$ROOT/var/lib/linuxguard/events.ndjson
 wait_for "grep -q '\"type\":\"heartbeat\"' '$EVENTS'" 10
 ok $? "heartbeats reach the configured output"
 # Degraded mode reports execs too (from the process connector), so what proves the eBPF sensors run under
-# the hardened unit is an exec event without metadata.source and a file event, which only eBPF makes.
+# the hardened unit is an exec event without unmapped.source and a file event, which only eBPF makes.
 # count WHERE: records of the output for which the Python expression WHERE over `e` (and the marker `m`)
 # holds; the expression travels in the environment, not on a command line.
 count() { WHERE=$1 M=$MARK python3 -c '
@@ -192,15 +192,15 @@ print(n)' "$EVENTS"; }
 MARK=systest$RANDOM$RANDOM
 inside_sh "/bin/true $MARK; cat /etc/hostname >/dev/null"
 wait_for "[ \$(count 'g(e,\"process\",\"cmd_line\") == \"/bin/true \" + m') -ge 1 ] && [ \$(count 'e.get(\"class_uid\") == 1001 and g(e,\"file\",\"path\") == \"/etc/hostname\"') -ge 1 ]" 10
-is "$(count 'e.get("class_uid") == 1007 and g(e,"process","cmd_line") == "/bin/true " + m and g(e,"metadata","source") is None')" 1 \
-	"the marker exec is reported by eBPF (no metadata.source) under the hardened unit" ||
+is "$(count 'e.get("class_uid") == 1007 and g(e,"process","cmd_line") == "/bin/true " + m and g(e,"unmapped","source") is None')" 1 \
+	"the marker exec is reported by eBPF (no unmapped.source) under the hardened unit" ||
 	grep -m1 '"degraded":"' "$EVENTS" | cut -c1-400 | note
 [ "$(count 'e.get("class_uid") == 1001 and g(e,"file","path") == "/etc/hostname" and g(e,"actor","process","name") == "cat"')" -ge 1 ]
 ok $? "the file sensor reports cat's open of /etc/hostname (eBPF only; degraded mode has no file events)"
 journal=$(inside journalctl -u linuxguard --no-pager -o cat -n 200)
 contains "$journal" "Sensors attached (process=yes file=yes network=yes kernel=yes)." "the agent logged its sensors attached"
 unlike "$journal" "Running degraded" "the agent did not log degradation"
-is "$(count 'e.get("type") == "heartbeat"' | awk '$1 > 0 { print "some" }')/$(count 'e.get("type") == "heartbeat" and e.get("degraded") is not None')" \
+is "$(count 'g(e,"unmapped","type") == "heartbeat"' | awk '$1 > 0 { print "some" }')/$(count 'g(e,"unmapped","type") == "heartbeat" and g(e,"unmapped","degraded") is not None')" \
 	"some/0" "every heartbeat reports no degradation (degraded: null)"
 
 # --- 5. Reload: a changed log level applies live -----------------------------------------------------
